@@ -1,0 +1,536 @@
+"""`make bench`: the generated apps against the Channels tutorial consumer, under load.
+
+Generates a project with the defaults (or uses --project), starts a throwaway
+redis-server (or uses REDIS_URL), serves the project with daphne on the Redis
+core layer, and drives it with load-client processes (bench/client.py):
+
+- idle:    sockets held open, to read the server's memory per connection;
+- chat:    N sockets in one room, messages sent at a fixed rate by some of them;
+- notifications: N sockets, announcements made through the project's service
+           and fanned out by its background worker;
+- game:    two players moving in turn, watched by spectators.
+
+The idle and chat scenarios also run against bench/reference.py, the tutorial's
+ChatConsumer, on the same daphne, settings and Redis. Prints a markdown table
+and writes it with a plot (PNG) to --out.
+"""
+
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+TEMPLATE_DIR = BENCH_DIR.parent
+SLUG = "realtime_django"
+DAPHNE_LIMITS = ["--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"]
+
+
+@dataclass
+class Size:
+    clients: int = 500  # sockets in the room / on the notifications page
+    idle: int = 1000  # sockets held open for the memory reading
+    users: int = 20  # the clients sign in as this many users (tabs share a user)
+    processes: int = 2  # load-client processes
+    fast: tuple[int, int] = (100, 200)  # chat: messages/s, messages
+    steady: tuple[int, int] = (20, 100)
+    announcements: tuple[float, int] = (2, 20)  # announcements/s, announcements
+    spectators: int = 200
+    games: int = 3
+    moves_per_second: float = 10
+    drain_seconds: float = 90
+
+
+TINY = Size(
+    clients=12,
+    idle=20,
+    users=4,
+    processes=2,
+    fast=(20, 10),
+    steady=(10, 5),
+    announcements=(2, 2),
+    spectators=4,
+    games=1,
+    drain_seconds=30,
+)
+
+
+@dataclass
+class Result:
+    target: str  # "reference" or "apps"
+    scenario: str
+    load: str
+    latencies: list[float] = field(default_factory=list)
+    received: int = 0
+    expected: int = 0
+    seconds: float = 0.0
+    connects_per_second: float = 0.0
+    connect_retries: int = 0
+    kb_per_connection: float | None = None
+
+    @property
+    def lost(self) -> int:
+        return self.expected - self.received
+
+    def percentile(self, q: float) -> float | None:
+        if not self.latencies:
+            return None
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
+
+    @property
+    def deliveries_per_second(self) -> float:
+        return self.received / self.seconds if self.seconds else 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with code {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on port {port}")
+
+
+def rss_kb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Bench:
+    def __init__(self, project: Path, work: Path, size: Size) -> None:
+        self.project, self.work, self.size = project, work, size
+        self.python = str(project / ".venv" / "bin" / "python")
+        self.results: list[Result] = []
+        self.redis: subprocess.Popen | None = None
+        redis_url = os.environ.get("REDIS_URL") or self.start_redis()
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": f"{SLUG}.settings",
+            "DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}",
+            "REDIS_URL": redis_url,
+            "REDIS_CHANNEL_LAYER": "core",
+            "REDIS_PREFIX": "bench",
+            "DEBUG": "false",
+            "HTTPS": "false",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "PYTHONPATH": os.pathsep.join([str(project), str(BENCH_DIR)]),
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def start_redis(self) -> str:
+        if not shutil.which("redis-server"):
+            sys.exit("The benchmark needs Redis: set REDIS_URL or install redis-server.")
+        port = free_port()
+        log = (self.work / "redis.log").open("w")
+        self.redis = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(port, self.redis)
+        return f"redis://127.0.0.1:{port}/0"
+
+    def manage(self, *args: str) -> str:
+        done = subprocess.run(
+            [self.python, *args],
+            check=False,
+            cwd=self.project,
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode:
+            sys.exit(f"{' '.join(args)} failed:\n{done.stderr}")
+        return done.stdout
+
+    def prepare(self) -> dict:
+        self.manage("manage.py", "migrate", "--noinput")
+        size = self.size
+        return json.loads(
+            self.manage(str(BENCH_DIR / "prepare.py"), str(size.users), str(size.games))
+        )
+
+    def serve(self, target: str) -> tuple[subprocess.Popen, int]:
+        port = free_port()
+        app = "reference:application" if target == "reference" else f"{SLUG}.asgi:application"
+        log = (self.work / f"daphne-{target}.log").open("w")
+        daphne = subprocess.Popen(
+            [
+                str(self.project / ".venv" / "bin" / "daphne"),
+                *DAPHNE_LIMITS,
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                app,
+            ],
+            cwd=self.project,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(port, daphne)
+        return daphne, port
+
+    def drive(self, specs: list[dict], between=None) -> list[dict]:
+        """Start one client per spec; when all are ready, call `between`, then say go."""
+        clients = [
+            subprocess.Popen(
+                [self.python, str(BENCH_DIR / "client.py"), json.dumps(spec)],
+                cwd=self.project,
+                env=self.env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for spec in specs
+        ]
+        for client in clients:
+            line = client.stdout.readline()
+            if line.strip() != "ready":
+                raise RuntimeError(f"a load client failed before starting: {line!r}")
+        if between:
+            between()
+        start_at = time.time() + 0.5
+        for client in clients:
+            client.stdin.write(f"go {start_at}\n")
+            client.stdin.flush()
+        outputs = []
+        for client in clients:
+            out, _ = client.communicate(timeout=self.size.drain_seconds * 3 + 120)
+            if client.returncode:
+                raise RuntimeError(f"a load client exited with {client.returncode}")
+            outputs.append(json.loads(out.strip().splitlines()[-1]))
+        return outputs
+
+    def split(self, total: int) -> list[int]:
+        """`total` sockets spread over the load-client processes."""
+        share, extra = divmod(total, self.size.processes)
+        return [share + (1 if n < extra else 0) for n in range(self.size.processes)]
+
+    def base_spec(self, port: int, data: dict, **fields) -> dict:
+        return {
+            "url": f"ws://127.0.0.1:{port}",
+            "origin": f"http://127.0.0.1:{port}",
+            "cookies": data["cookies"],
+            "usernames": data["usernames"],
+            "drain_seconds": self.size.drain_seconds,
+            **fields,
+        }
+
+    def collect(self, target: str, scenario: str, load: str, outputs: list[dict]) -> Result:
+        result = Result(target, scenario, load)
+        for output in outputs:
+            result.latencies += output["latencies"]
+            result.received += output["received"]
+            result.expected += output["expected"]
+            result.connect_retries += output["connect_retries"]
+        sends = [o["first_send"] for o in outputs if o["first_send"]]
+        ends = [o["last_delivery"] for o in outputs if o["last_delivery"]]
+        if sends and ends:
+            result.seconds = max(ends) - min(sends)
+        sockets = sum(o["sockets"] for o in outputs)
+        slowest = max(o["connect_seconds"] for o in outputs)
+        result.connects_per_second = sockets / slowest if slowest else 0.0
+        self.results.append(result)
+        print(f"  {target:9} {scenario:13} {load:34} {summary(result)}", flush=True)
+        return result
+
+    # -- scenarios -----------------------------------------------------------
+
+    def idle(self, target: str, daphne: subprocess.Popen, port: int, data: dict) -> None:
+        path = "/ws/chat/bench/" if target == "reference" else "/ws/chat/bench/?after=999999999"
+        warm_up = self.base_spec(port, data, kind="idle", path=path, sockets=1, send_seconds=0)
+        self.drive([warm_up])  # the first connection imports the consumers' code
+        before = rss_kb(daphne.pid)
+        readings = {}
+
+        def measure():
+            time.sleep(3)  # let the server settle
+            readings["after"] = rss_kb(daphne.pid)
+
+        specs = [
+            self.base_spec(port, data, kind="idle", path=path, sockets=n, send_seconds=0)
+            for n in self.split(self.size.idle)
+        ]
+        outputs = self.drive(specs, between=measure)
+        result = self.collect(target, "idle", f"{self.size.idle} open sockets", outputs)
+        result.kb_per_connection = (readings["after"] - before) / self.size.idle
+
+    def chat(self, target: str, port: int, data: dict, rate: int, messages: int) -> None:
+        clients = self.size.clients
+        sender_count = max(1, math.ceil(rate / 4))  # 4 a second each: under the rate limit
+        path = "/ws/chat/bench/" if target == "reference" else "/ws/chat/bench/?after=999999999"
+        specs, next_sender = [], 0
+        for share in self.split(clients):
+            mine = min(share, math.ceil(sender_count / self.size.processes))
+            senders = list(range(next_sender, min(sender_count, next_sender + mine)))
+            next_sender += len(senders)
+            specs.append(
+                self.base_spec(
+                    port,
+                    data,
+                    kind="chat",
+                    flavor=target,
+                    path=path,
+                    sockets=share,
+                    senders=senders,
+                    sender_count=sender_count,
+                    messages=messages,
+                    rate=rate,
+                    send_seconds=messages / rate,
+                )
+            )
+        load = f"{clients} sockets, {messages} msgs at {rate}/s"
+        self.collect(target, "chat room", load, self.drive(specs))
+
+    def notifications(self, port: int, data: dict) -> None:
+        rate, total = self.size.announcements
+        worker = subprocess.Popen(
+            [self.python, "manage.py", "runworker", "notifications-fanout"],
+            cwd=self.project,
+            env=self.env,
+            stdout=(self.work / "worker.log").open("a"),
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            specs = [
+                self.base_spec(
+                    port,
+                    data,
+                    kind="notifications",
+                    sockets=share,
+                    messages=total,
+                    rate=rate,
+                    driver=(n == 0),
+                    send_seconds=total / rate,
+                )
+                for n, share in enumerate(self.split(self.size.clients))
+            ]
+            load = f"{self.size.clients} sockets, {total} announcements at {rate:g}/s"
+            self.collect("apps", "announcements", load, self.drive(specs))
+        finally:
+            stop(worker)
+
+    def game(self, port: int, data: dict) -> None:
+        size = self.size
+        spec = self.base_spec(
+            port,
+            data,
+            kind="game",
+            games=data["games"],
+            sockets=size.spectators + 2,
+            rate=size.moves_per_second,
+            send_seconds=0,
+        )
+        load = (
+            f"{size.spectators} spectators, {size.games} games, {size.moves_per_second:g} moves/s"
+        )
+        self.collect("apps", "game", load, self.drive([spec]))
+
+    def run(self, targets: list[str]) -> None:
+        data = self.prepare()
+        size = self.size
+        for target in targets:
+            daphne, port = self.serve(target)
+            try:
+                self.idle(target, daphne, port, data)
+                for rate, messages in (size.fast, size.steady):
+                    self.chat(target, port, data, rate, messages)
+                if target == "apps":
+                    self.notifications(port, data)
+                    self.game(port, data)
+            finally:
+                stop(daphne)
+
+    def close(self) -> None:
+        if self.redis:
+            stop(self.redis)
+
+
+# -- reporting ---------------------------------------------------------------
+
+
+def ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+
+
+def summary(result: Result) -> str:
+    if result.kb_per_connection is not None:
+        return f"{result.kb_per_connection:.1f} KB/connection, {result.connects_per_second:,.0f} connects/s"
+    return (
+        f"{result.deliveries_per_second:,.0f} deliveries/s, p50 {ms(result.percentile(0.5))}, "
+        f"p99 {ms(result.percentile(0.99))}, lost {result.lost}"
+    )
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        "| consumer | scenario | load | deliveries/s | p50 | p99 | max | lost | connects/s | memory/connection |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        idle = r.kb_per_connection is not None
+        lines.append(
+            f"| {'tutorial ChatConsumer' if r.target == 'reference' else 'generated apps'} "
+            f"| {r.scenario} | {r.load} "
+            f"| {'-' if idle else f'{r.deliveries_per_second:,.0f}'} "
+            f"| {'-' if idle else ms(r.percentile(0.5))} | {'-' if idle else ms(r.percentile(0.99))} "
+            f"| {'-' if idle else ms(max(r.latencies, default=None))} | {'-' if idle else r.lost} "
+            f"| {r.connects_per_second:,.0f}{f' ({r.connect_retries} retried)' if r.connect_retries else ''} "
+            f"| {f'{r.kb_per_connection:.1f} KB' if idle else '-'} |"
+        )
+    return "\n".join(lines)
+
+
+def ratios(results: list[Result]) -> list[str]:
+    found = {(r.target, r.scenario, r.load): r for r in results}
+    lines = []
+    for (target, scenario, load), apps in found.items():
+        reference = found.get(("reference", scenario, load))
+        if target != "apps" or reference is None:
+            continue
+        if apps.kb_per_connection is not None:
+            lines.append(
+                f"- {load}: {apps.kb_per_connection:.1f} KB per idle connection for the apps, "
+                f"{reference.kb_per_connection:.1f} KB for the tutorial consumer."
+            )
+        elif reference.deliveries_per_second:
+            ratio = apps.deliveries_per_second / reference.deliveries_per_second
+            lines.append(
+                f"- {scenario}, {load}: the apps deliver {ratio:.1f}x as many messages per second."
+            )
+    return lines
+
+
+def plot(results: list[Result], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    timed = [r for r in results if r.kb_per_connection is None]
+    labels = [
+        f"{'tutorial' if r.target == 'reference' else 'apps'}\n{r.scenario}\n{r.load.replace(', ', chr(10))}"
+        for r in timed
+    ]
+    colors = ["#b8b8b8" if r.target == "reference" else "#2f6f9f" for r in timed]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5))
+    left.bar(range(len(timed)), [r.deliveries_per_second for r in timed], color=colors)
+    left.set_title("Deliveries per second (higher is better)")
+    right.bar(range(len(timed)), [(r.percentile(0.99) or 0) * 1000 for r in timed], color=colors)
+    right.set_yscale("log")
+    right.set_title("p99 latency, ms, log scale (lower is better)")
+    for axis in (left, right):
+        axis.set_xticks(range(len(timed)), labels, fontsize=7)
+        axis.grid(axis="y", alpha=0.3)
+    figure.suptitle(
+        "Generated apps (blue) vs the Channels tutorial consumer (grey), daphne + Redis"
+    )
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores ({cpu}), Python {sys.version.split()[0]}"
+
+
+def bake(work: Path) -> Path:
+    from cookiecutter.main import cookiecutter
+
+    project = Path(
+        cookiecutter(
+            str(TEMPLATE_DIR), no_input=True, output_dir=str(work), overwrite_if_exists=True
+        )
+    )
+    subprocess.run(["make", "-C", str(project), "install"], check=True)
+    return project
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tiny", action="store_true", help="a few sockets: proves it works")
+    parser.add_argument("--project", type=Path, help="a generated project (default: bake one)")
+    parser.add_argument("--work", type=Path, default=TEMPLATE_DIR / ".bench")
+    parser.add_argument("--out", type=Path, default=TEMPLATE_DIR / "docs")
+    parser.add_argument("--clients", type=int, help="sockets in the room (default 500)")
+    parser.add_argument("--steady", help="RATE,MESSAGES of the steady chat load (default 20,100)")
+    parser.add_argument(
+        "--only", choices=["reference", "apps"], help="measure one side only (for profiling)"
+    )
+    args = parser.parse_args()
+    size = TINY if args.tiny else Size()
+    if args.clients:
+        size.clients = args.clients
+    if args.steady:
+        rate, messages = (int(part) for part in args.steady.split(","))
+        size.steady = (rate, messages)
+    args.work.mkdir(parents=True, exist_ok=True)
+    for stale in ("bench.sqlite3",):
+        (args.work / stale).unlink(missing_ok=True)
+    project = args.project.resolve() if args.project else bake(args.work)
+    print(f"Benchmark on {machine()}; project {project}", flush=True)
+    bench = Bench(project, args.work.resolve(), size)
+    try:
+        bench.run([args.only] if args.only else ["reference", "apps"])
+    finally:
+        bench.close()
+    report = "\n".join(
+        [
+            (
+                f"Measured on {machine()}, {time.strftime('%Y-%m-%d')}, with "
+                f"`make bench{' ARGS=--tiny' if args.tiny else ''}`: daphne (one process), "
+                f"channels_redis core layer, SQLite, {size.processes} load-client processes."
+            ),
+            "",
+            table(bench.results),
+            "",
+            *ratios(bench.results),
+        ]
+    )
+    print("\n" + report)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "benchmark.md").write_text(report + "\n")
+    plot(bench.results, args.out / "benchmark.png")
+    print(f"\nWrote {args.out / 'benchmark.md'} and {args.out / 'benchmark.png'}")
+
+
+if __name__ == "__main__":
+    main()

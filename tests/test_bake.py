@@ -1,0 +1,263 @@
+"""Bake the supported option combinations and check each generated project."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from baking import TEMPLATE, bake, run
+
+# Every combination that changes which files are generated, or what they say
+# (like cookiecutter-django's SUPPORTED_COMBINATIONS). Each one is rendered, checked
+# for leftovers, linted, checked by Django and runs its unit and consumer tests.
+COMBINATIONS = [
+    pytest.param({}, id="defaults"),
+    pytest.param({"database": "postgresql"}, id="postgresql"),
+    pytest.param({"channel_layer": "redis"}, id="redis"),
+    pytest.param(
+        {"channel_layer": "redis-pubsub", "use_docker": "n", "ci": "none"}, id="pubsub-bare"
+    ),
+    pytest.param({"use_chat": "n"}, id="no-chat"),
+    pytest.param({"use_notifications": "n"}, id="no-notifications"),
+    pytest.param({"use_game": "n"}, id="no-game"),
+    pytest.param({"use_chat": "n", "use_notifications": "n", "use_game": "n"}, id="core-only"),
+    pytest.param({"project_name": "Zoë's <Live> Desk", "project_slug": "zoe"}, id="unusual-name"),
+]
+JINJA = re.compile(r"\{\{|\{%|\{#")
+# Markdown images, ![alt](target), and HTML <img src="target">.
+IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<md>[^)\s]+)[^)]*\)|<img\b[^>]*\bsrc=\"(?P<html>[^\"]+)\"")
+APP_SWITCHES = {"chat": "use_chat", "notifications": "use_notifications", "game": "use_game"}
+BINARY_SUFFIXES = {".png", ".ico", ".sqlite3"}
+
+
+def generated_files(project: Path) -> list[Path]:
+    skip = {".venv", "__pycache__", "staticfiles"}
+    return [
+        path
+        for path in project.rglob("*")
+        if path.is_file() and not skip.intersection(path.parts) and path.suffix not in BINARY_SUFFIXES
+    ]
+
+
+def is_django_template(path: Path) -> bool:
+    return "templates" in path.parts and path.suffix == ".html"
+
+
+@pytest.fixture(params=COMBINATIONS)
+def baked(request, tmp_path) -> Path:
+    return bake(tmp_path, **request.param)
+
+
+def test_no_template_leftovers(baked):
+    for path in generated_files(baked):
+        text = path.read_text()
+        assert "cookiecutter" not in text, path
+        if not is_django_template(path):  # Django templates use {% %} and {{ }} themselves
+            assert not JINJA.search(text), path
+
+
+def test_readme_pictures_are_shipped_and_only_for_included_apps(baked, request):
+    """Every picture the README shows is in the project; a switched-off app has none."""
+    options = request.node.callspec.params["baked"]
+    readme = (baked / "README.md").read_text()
+    referenced = set()
+    for match in IMAGE.finditer(readme):
+        target = match["md"] or match["html"]
+        assert not re.match(r"[a-z][a-z0-9+.-]*:|/", target), f"{target} is not a relative path"
+        if match["md"] is not None:
+            assert match["alt"].strip(), f"{target} has no alt text"
+        assert (baked / target).is_file(), f"the README shows {target}, which is not shipped"
+        assert (baked / target).read_bytes().startswith(b"\x89PNG\r\n\x1a\n"), target
+        referenced.add(target)
+    for app, switch in APP_SWITCHES.items():
+        picture = f"docs/{app}.png"
+        if options.get(switch, "y") == "y":
+            assert picture in referenced, f"the README does not show {picture}"
+        else:
+            assert picture not in referenced, f"the README shows {picture} of a switched-off app"
+            assert not (baked / picture).exists(), f"{picture} of a switched-off app is shipped"
+    docs = baked / "docs"
+    shipped = {path.relative_to(baked).as_posix() for path in docs.iterdir()} if docs.exists() else set()
+    assert shipped == referenced, "docs/ holds exactly the pictures the README shows"
+    if not referenced:
+        assert not docs.exists(), "an empty docs/ folder is removed"
+
+
+def test_ruff_passes(baked, project_python):
+    ruff = project_python.parent / "ruff"
+    run([str(ruff), "check", "."], cwd=baked)
+    run([str(ruff), "format", "--check", "."], cwd=baked)
+
+
+def test_django_checks_and_migrations_are_complete(baked, project_python):
+    run([str(project_python), "manage.py", "check", "--fail-level", "WARNING"], cwd=baked)
+    production = {**os.environ, "DEBUG": "false", "ALLOWED_HOSTS": "chat.example.com"}
+    run(
+        [str(project_python), "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=baked,
+        env=production,
+    )
+    run([str(project_python), "manage.py", "makemigrations", "--check", "--dry-run"], cwd=baked)
+    if "\nDATABASE_URL=postgres" not in (baked / ".env").read_text():
+        # (On Postgres, the generated tests migrate a test database of their own.)
+        run([str(project_python), "manage.py", "migrate", "--noinput"], cwd=baked)
+
+
+def test_the_generated_unit_and_consumer_tests_pass(baked, project_python, request):
+    env = dict(os.environ)
+    dotenv = (baked / ".env").read_text()
+    if "\nREDIS_URL=" in dotenv:  # never the shared Redis on 6379: a throwaway one
+        env["REDIS_URL"] = request.getfixturevalue("redis_url")
+    if "\nDATABASE_URL=postgres" in dotenv:
+        env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    result = run([str(project_python), "-m", "pytest", "-q", "-m", "not e2e"], cwd=baked, env=env)
+    assert re.search(r"\d+ passed", result.stdout)
+    assert "skipped" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("switch", "app", "nav_label"),
+    [
+        ("use_chat", "chat", "Chat"),
+        ("use_notifications", "notifications", "Notifications"),
+        ("use_game", "game", "Games"),
+    ],
+)
+def test_a_switched_off_app_is_gone_everywhere(tmp_path, project_python, switch, app, nav_label):
+    project = bake(tmp_path, **{switch: "n"})
+    assert not (project / app).exists()
+    script = (
+        "from realtime_django import routing; "
+        "print([p.pattern for p in routing.websocket_urlpatterns], routing.channel_routes); "
+        "from django.test import Client; "
+        "print(Client(HTTP_HOST='localhost').get('/').content.decode())"
+    )
+    output = run([str(project_python), "manage.py", "shell", "-c", script], cwd=project).stdout
+    assert "Realtime Django" in output
+    assert f"ws/{app}/" not in output
+    assert f">{nav_label}<" not in output
+
+
+def test_the_default_project_passes_its_own_make_test(default_project):
+    """The whole generated suite, browsers included, exactly as a user runs it."""
+    result = run(["make", "test", "PYTEST_ARGS=-v"], cwd=default_project, timeout=900)
+    summary = re.findall(r"^=+ (.+) in [\d.]+s", result.stdout, re.MULTILINE)[-1]
+    assert re.fullmatch(r"\d+ passed", summary), summary
+    assert "skipped" not in summary and "failed" not in summary
+    e2e = "chat/tests/test_e2e.py::test_a_dropped_browser_gets_every_missed_message_once"
+    assert f"{e2e}[chromium] PASSED" in result.stdout
+
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/realtime_template"
+)
+
+
+def unavailable(message: str):
+    """Fail under CI (a missing service must not pass silently), skip elsewhere."""
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A throwaway redis-server on a free port (the shared one on 6379 is left alone)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        unavailable("redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path_factory.mktemp("redis") / "redis.log"
+    server = subprocess.Popen(  # noqa: S603
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(project_python, default_project):
+    probe = (
+        "import environ, psycopg; c = environ.Env.db_url_config({url!r}); "
+        "psycopg.connect(dbname='postgres', user=c['USER'], host=c['HOST'], port=c['PORT'] or None)"
+    ).format(url=POSTGRES_URL)
+    result = subprocess.run(  # noqa: S603
+        [str(project_python), "-c", probe], cwd=default_project, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        unavailable(f"no Postgres at {POSTGRES_URL}: {result.stderr.strip()[-300:]}")
+    return POSTGRES_URL
+
+
+@pytest.mark.parametrize(
+    ("layer", "database"),
+    [("core", "postgres"), ("pubsub", "sqlite")],
+    ids=["redis-core-postgres", "redis-pubsub-sqlite"],
+)
+def test_the_generated_suite_on_redis_and_postgres(
+    default_project, project_python, redis_url, request, layer, database
+):
+    """The whole generated suite, browser tests included, on real Redis (and Postgres)."""
+    env = {**os.environ, "REDIS_URL": redis_url, "REDIS_CHANNEL_LAYER": layer}
+    if database == "postgres":
+        env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    # The one-minute load test runs once, in the default project's `make test`.
+    args = [str(project_python), "-m", "pytest", "-m", "not load"]
+    result = run(args, cwd=default_project, env=env, timeout=900)
+    summary = re.findall(r"^=+ (.+) in [\d.]+s", result.stdout, re.MULTILINE)[-1]
+    assert re.fullmatch(r"\d+ passed(, \d+ deselected)?(, \d+ warnings?)?", summary), summary
+
+
+def test_production_files_validate(default_project):
+    """No Docker engine here: the files are checked against their schemas and linters."""
+    bin_dir = Path(sys.executable).parent  # the template's venv: check-jsonschema, hadolint
+    check = [str(bin_dir / "check-jsonschema"), "--builtin-schema"]
+    run([*check, "vendor.compose-spec", "compose.yaml"], cwd=default_project)
+    run([*check, "vendor.github-workflows", ".github/workflows/ci.yml"], cwd=default_project)
+    run([str(bin_dir / "hadolint"), "Dockerfile"], cwd=default_project)
+    procfile = (default_project / "Procfile").read_text()
+    assert "web: daphne --proxy-headers --bind 0.0.0.0 --port $PORT" in procfile
+    assert (
+        "worker: python manage.py deliver_announcements && "
+        "python manage.py runworker notifications-fanout"
+    ) in procfile
+    assert "release: python manage.py migrate --noinput" in procfile
+
+
+@pytest.mark.parametrize(
+    ("options", "absent"),
+    [
+        ({"use_docker": "n"}, ["Dockerfile", "compose.yaml", ".dockerignore"]),
+        ({"ci": "none"}, [".github"]),
+    ],
+)
+def test_switched_off_production_files_are_not_generated(tmp_path, options, absent):
+    project = bake(tmp_path, **options)
+    for name in absent:
+        assert not (project / name).exists()
+
+
+def test_replay_regenerates_the_same_choices(tmp_path):
+    """`cookiecutter --replay` works (the replay file is written by any bake)."""
+    home = tmp_path / "home"
+    config = tmp_path / "config.yaml"
+    config.write_text(f"replay_dir: {home}\ncookiecutters_dir: {tmp_path / 'cc'}\n")
+    cli = str(Path(sys.executable).parent / "cookiecutter")
+    first = tmp_path / "first"
+    run([cli, "--no-input", "--config-file", str(config), "-o", str(first), str(TEMPLATE),
+         "database=postgresql", "use_game=n"], cwd=tmp_path)
+    second = tmp_path / "second"
+    run([cli, "--replay", "--config-file", str(config), "-o", str(second), str(TEMPLATE)], cwd=tmp_path)
+    replayed = second / "realtime_django"
+    assert not (replayed / "game").exists()
+    assert "\nDATABASE_URL=postgres" in (replayed / ".env.example").read_text()

@@ -1,0 +1,80 @@
+"""The pre- and post-generation hooks, through the cookiecutter command line."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from baking import TEMPLATE, bake
+
+COOKIECUTTER = str(Path(sys.executable).parent / "cookiecutter")
+
+
+def cookiecutter_cli(tmp_path: Path, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603
+        [COOKIECUTTER, "--no-input", "--output-dir", str(tmp_path), str(TEMPLATE), *options],
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("slug", "reason"),
+    [
+        ("test", "would shadow the Python module 'test'"),
+        ("django", "would shadow the Python module 'django'"),
+        ("channels", "would shadow the Python module 'channels'"),
+        ("json", "would shadow the Python module 'json'"),
+        ("chat", "would shadow the Python module 'chat'"),
+        ("class", "is a Python keyword"),
+        ("my-project", "is not a valid Python identifier"),
+        ("1st_project", "is not a valid Python identifier"),
+        ("MyProject", "must be lowercase"),
+    ],
+)
+def test_an_invalid_slug_is_rejected_with_a_one_line_reason(tmp_path, slug, reason):
+    result = cookiecutter_cli(tmp_path, f"project_slug={slug}")
+    assert result.returncode != 0
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+    assert len(error_lines) == 1
+    assert f"project_slug '{slug}' {reason}" in error_lines[0]
+    assert not any(tmp_path.iterdir()), "nothing is generated"
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("timezone=Mars/Olympus", "timezone 'Mars/Olympus' is not an IANA time zone name"),
+        ("use_chat=maybe", "use_chat must be 'y' or 'n'"),
+        # Choice options: cookiecutter itself refuses a value outside the list.
+        ("database=mysql", "mysql provided for choice variable database"),
+        ("channel_layer=rabbitmq", "rabbitmq provided for choice variable channel_layer"),
+        ("ci=jenkins", "jenkins provided for choice variable ci"),
+        ('project_name=Acme "Live"', "project_name must be non-empty and contain no double quote"),
+    ],
+)
+def test_other_invalid_options_are_rejected(tmp_path, option, message):
+    result = cookiecutter_cli(tmp_path, option)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_post_gen_writes_a_fresh_secret_key_and_prints_the_next_commands(tmp_path):
+    result = cookiecutter_cli(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "cd realtime_django && make run" in result.stdout
+    assert "cd realtime_django && make test" in result.stdout
+    first = (tmp_path / "realtime_django" / ".env").read_text()
+    second = (bake(tmp_path / "again") / ".env").read_text()
+    keys = [line for text in (first, second) for line in text.splitlines() if line.startswith("SECRET_KEY=")]
+    assert len(keys) == 2 and keys[0] != keys[1]
+    assert all(len(key) > 60 and "change-me" not in key for key in keys)
+
+
+def test_switched_off_apps_leave_no_folder(tmp_path):
+    project = bake(tmp_path, use_chat="n", use_notifications="n", use_game="n")
+    for app in ("chat", "notifications", "game"):
+        assert not (project / app).exists()
+    assert not (project / "docs").exists(), "no app left, so no picture and no empty docs/"
+    assert (project / "realtime").is_dir() and (project / "accounts").is_dir()

@@ -1,0 +1,63 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+MAX_MESSAGE_LENGTH = 2000
+HISTORY_ON_LOAD = 50
+
+
+class Room(models.Model):
+    slug = models.SlugField(max_length=50, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("chat:room", args=[self.slug])
+
+    @property
+    def group_name(self) -> str:
+        """The channel-layer group every socket in this room joins."""
+        return f"chat.room.{self.slug}"
+
+    def recent_messages(self, count: int = HISTORY_ON_LOAD) -> list["Message"]:
+        """The last `count` messages, oldest first."""
+        newest = self.messages.select_related("author").order_by("-id")[:count]
+        return list(reversed(newest))
+
+
+class Message(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    # None for a system message, posted by the server rather than a person.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    text = models.TextField(max_length=MAX_MESSAGE_LENGTH)
+    # Chosen by the sending browser, which resends a message until it sees it
+    # come back; the same nonce twice stores the message once.
+    nonce = models.UUIDField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]  # ids are the resume cursor: "everything after id N"
+        indexes = [models.Index(fields=["room", "id"])]
+        constraints = [
+            models.UniqueConstraint(fields=["author", "nonce"], name="one_message_per_nonce"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author or 'system'} in {self.room}: {self.text[:40]}"
+
+    def as_frame(self) -> dict:
+        """The message as sent to browsers (they render every field as text)."""
+        return {
+            "id": self.id,
+            "author": self.author.username if self.author else None,
+            "text": self.text,
+            "nonce": str(self.nonce) if self.nonce else None,
+            "created_at": self.created_at.isoformat(),
+        }

@@ -1,0 +1,237 @@
+"""The chat consumers through the project's real stack: origin check, session auth, URL routing."""
+
+import json
+import logging
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from chat.models import Message, Room
+from chat.services import post_system_message
+from realtime.testing.frames import drain, next_frame
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+@pytest.fixture
+def room(transactional_db):
+    return Room.objects.create(slug="lobby")
+
+
+async def message_count() -> int:
+    return await Message.objects.acount()
+
+
+async def test_anonymous_users_are_refused(ws_connect, room):
+    async with ws_connect("/ws/chat/lobby/", user=None, expect_accept=False):
+        pass
+    async with ws_connect("/ws/chat/", user=None, expect_accept=False):
+        pass
+
+
+async def test_a_foreign_origin_is_refused(ws_connect, room, alice):
+    foreign = "https://evil.example"
+    async with ws_connect("/ws/chat/lobby/", alice, origin=foreign, expect_accept=False):
+        pass
+
+
+async def test_a_missing_origin_is_refused(ws_connect, room, alice):
+    async with ws_connect("/ws/chat/lobby/", alice, origin=None, expect_accept=False):
+        pass
+
+
+async def test_an_unknown_room_is_refused(ws_connect, alice):
+    async with ws_connect("/ws/chat/nowhere/", alice, expect_accept=False):
+        pass
+
+
+async def test_a_message_is_stored_then_broadcast_with_the_session_author(
+    ws_connect, room, alice, bob
+):
+    async with ws_connect("/ws/chat/lobby/", alice) as a, ws_connect("/ws/chat/lobby/", bob) as b:
+        await a.send_json_to({"type": "chat.send", "text": "  hello bob  "})
+        for communicator in (a, b):
+            frame = await next_frame(communicator, "chat.message")
+            assert frame["message"]["author"] == "alice"
+            assert frame["message"]["text"] == "hello bob"
+        stored = await Message.objects.select_related("author").aget()
+        assert (stored.author.username, stored.text) == ("alice", "hello bob")
+        assert frame["message"]["id"] == stored.id
+
+
+async def test_a_client_cannot_choose_the_author(ws_connect, room, alice):
+    async with ws_connect("/ws/chat/lobby/", alice) as a:
+        await a.send_json_to({"type": "chat.send", "text": "hi", "author": "bob"})
+        error = await next_frame(a, "error")
+        assert error["code"] == "invalid_fields"
+        assert error["message"].startswith("author:")
+        assert await message_count() == 0
+
+
+async def test_rooms_are_isolated(ws_connect, room, alice, bob):
+    await Room.objects.acreate(slug="other")
+    async with ws_connect("/ws/chat/lobby/", alice) as a, ws_connect("/ws/chat/other/", bob) as b:
+        await a.send_json_to({"type": "chat.send", "text": "only for the lobby"})
+        await next_frame(a, "chat.message")
+        await b.send_json_to({"type": "chat.send", "text": "only for other"})
+        frame = await next_frame(b, "chat.message")
+        assert frame["message"]["text"] == "only for other"  # never saw the lobby's
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("not json", "invalid_json"),
+        ("[]", "invalid_message"),
+        ('{"text": "no type"}', "missing_type"),
+        ('{"type": "chat.shout", "text": "x"}', "unknown_type"),
+        ('{"type": "chat.send"}', "invalid_fields"),
+        ('{"type": "chat.send", "text": 42}', "invalid_fields"),
+        ('{"type": "chat.send", "text": "   "}', "invalid_fields"),
+        (json.dumps({"type": "chat.send", "text": "x" * 2001}), "invalid_fields"),
+        (json.dumps({"type": "chat.send", "text": "x" * 20_000}), "too_large"),
+        ("{" * 3000 + "}" * 3000, "invalid_json"),
+    ],
+)
+async def test_bad_input_gets_an_error_frame_and_the_connection_stays_usable(
+    ws_connect, room, alice, frame, code
+):
+    async with ws_connect("/ws/chat/lobby/", alice) as a:
+        await a.send_to(text_data=frame)
+        error = await next_frame(a, "error")
+        assert error["code"] == code
+        assert error["message"]
+        assert await message_count() == 0
+        await a.send_json_to({"type": "chat.send", "text": "still here"})
+        assert (await next_frame(a, "chat.message"))["message"]["text"] == "still here"
+
+
+async def test_a_binary_frame_gets_an_error_frame(ws_connect, room, alice):
+    async with ws_connect("/ws/chat/lobby/", alice) as a:
+        await a.send_to(bytes_data=b"\x00\xff")
+        assert (await next_frame(a, "error"))["code"] == "binary_frame"
+
+
+async def test_connect_without_cursor_sends_recent_history(ws_connect, room, alice):
+    await database_sync_to_async(post_system_message)(room, "welcome")
+    async with ws_connect("/ws/chat/lobby/", alice) as a:
+        history = await next_frame(a, "chat.history")
+        assert [m["text"] for m in history["messages"]] == ["welcome"]
+
+
+async def test_resume_sends_every_message_after_the_cursor_in_order(ws_connect, room, alice):
+    texts = [f"message {n}" for n in range(250)]
+    await Message.objects.abulk_create(Message(room=room, author=alice, text=t) for t in texts)
+    first_id = (await Message.objects.order_by("id").afirst()).id
+    async with ws_connect(f"/ws/chat/lobby/?after={first_id + 9}", alice) as a:
+        received = []
+        while len(received) < 240:
+            received += (await next_frame(a, "chat.history"))["messages"]
+    assert [m["text"] for m in received] == texts[10:]
+
+
+async def test_presence_counts_a_user_once_and_updates_on_leave(ws_connect, room, alice, bob):
+    async with ws_connect("/ws/chat/lobby/", alice) as a:
+        assert (await next_frame(a, "chat.presence"))["members"] == ["alice"]
+        async with ws_connect("/ws/chat/lobby/", bob) as b:
+            assert (await next_frame(a, "chat.presence"))["members"] == ["alice", "bob"]
+            async with ws_connect("/ws/chat/lobby/", bob):  # a second tab: no change
+                await b.send_json_to({"type": "chat.typing"})
+                assert (await next_frame(a, "chat.typing"))["user"] == "bob"
+        assert (await next_frame(a, "chat.presence"))["members"] == ["alice"]
+
+
+async def test_the_lobby_receives_member_counts(ws_connect, room, alice, bob):
+    async with ws_connect("/ws/chat/", alice) as lobby:
+        snapshot = await next_frame(lobby, "chat.rooms")
+        assert snapshot["rooms"] == [{"room": "lobby", "count": 0}]
+        async with ws_connect("/ws/chat/lobby/", bob):
+            update = await next_frame(lobby, "chat.room_members")
+            assert (update["room"], update["count"]) == ("lobby", 1)
+        update = await next_frame(lobby, "chat.room_members")
+        assert (update["room"], update["count"]) == ("lobby", 0)
+
+
+async def test_a_system_message_from_sync_code_reaches_open_sockets(ws_connect, room, alice):
+    async with ws_connect("/ws/chat/lobby/", alice) as a:
+        await database_sync_to_async(post_system_message)(room, "deploy at noon")
+        frame = await next_frame(a, "chat.message")
+        assert frame["message"]["author"] is None
+        assert frame["message"]["text"] == "deploy at noon"
+
+
+async def test_a_flooding_client_is_throttled_and_the_room_carries_on(ws_connect, room, alice, bob):
+    async with (
+        ws_connect("/ws/chat/lobby/", alice) as flooder,
+        ws_connect("/ws/chat/lobby/", bob) as b,
+    ):
+        for n in range(60):
+            await flooder.send_json_to({"type": "chat.send", "text": f"spam {n}"})
+        errors = [f for f in await drain(flooder) if f["type"] == "error"]
+        assert errors and {e["code"] for e in errors} == {"rate_limited"}
+        stored = await message_count()
+        assert stored < 60  # the refused ones were never stored
+        await b.send_json_to({"type": "chat.send", "text": "bob still talks"})
+        received = [f for f in await drain(b) if f["type"] == "chat.message"]
+        assert len(received) == stored + 1  # every accepted message, and bob's own, reached bob
+        assert received[-1]["message"]["text"] == "bob still talks"
+
+
+async def test_a_layer_outage_after_storing_tells_the_sender(ws_connect, room, alice, monkeypatch):
+    async with ws_connect("/ws/chat/lobby/", alice) as a:
+        await next_frame(a, "chat.presence")
+
+        async def unreachable(*args, **kwargs):
+            raise RedisConnectionError("Redis is restarting")
+
+        monkeypatch.setattr(get_channel_layer(), "group_send", unreachable)
+        await a.send_json_to({"type": "chat.send", "text": "kept"})
+        error = await next_frame(a, "error")
+        assert error["code"] == "not_delivered"
+        assert error["message"].startswith("Saved")
+        assert await message_count() == 1  # stored before the broadcast failed
+
+
+async def test_a_resent_message_is_stored_once_and_confirmed_to_its_sender(
+    ws_connect, room, alice, bob
+):
+    frame = {"type": "chat.send", "text": "once", "nonce": "8f14e45f-ceea-4e7a-9c1b-1234567890ab"}
+    async with ws_connect("/ws/chat/lobby/", alice) as a, ws_connect("/ws/chat/lobby/", bob) as b:
+        await a.send_json_to(frame)
+        first = (await next_frame(a, "chat.message"))["message"]
+        assert first["nonce"] == frame["nonce"]
+        await a.send_json_to(frame)  # the browser did not see the echo, and resends
+        again = (await next_frame(a, "chat.message"))["message"]
+        assert again["id"] == first["id"]
+        bobs = [f for f in await drain(b) if f["type"] == "chat.message"]
+        assert len(bobs) == 1  # the others saw it once
+    assert await message_count() == 1
+
+
+async def test_a_malformed_nonce_is_refused(ws_connect, room, alice):
+    async with ws_connect("/ws/chat/lobby/", alice) as a:
+        await a.send_json_to({"type": "chat.send", "text": "x", "nonce": "not-a-uuid"})
+        assert (await next_frame(a, "error"))["message"].startswith("nonce:")
+
+
+async def test_bad_input_is_logged_as_one_line_without_a_traceback(ws_connect, room, alice, caplog):
+    caplog.set_level(logging.INFO, logger="realtime")
+    async with ws_connect("/ws/chat/lobby/", alice) as a:
+        await a.send_to(text_data="{not json")
+        await next_frame(a, "error")
+    lines = [record.getMessage() for record in caplog.records if record.name == "realtime"]
+    assert all(record.exc_info is None for record in caplog.records)
+    assert all("\n" not in line for line in lines)
+    # One line each: the connection opening, the refused frame, the connection closing.
+    assert [line.split()[1] for line in lines] == ["open", "error", "closed"]
+    assert lines[1].startswith("ws error /ws/chat/lobby/ invalid_json: Not valid JSON")
+
+
+async def test_a_refused_handshake_is_logged_as_one_line(ws_connect, caplog):
+    caplog.set_level(logging.INFO, logger="realtime")
+    async with ws_connect("/ws/chat/", user=None, expect_accept=False):
+        pass
+    lines = [record.getMessage() for record in caplog.records if record.name == "realtime"]
+    assert lines == ["ws refused /ws/chat/ user=anonymous"]

@@ -1,0 +1,210 @@
+"""Two (or three) real browsers against a real daphne process."""
+
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from realtime.testing.pages import connection_status
+from realtime.testing.servers import DaphneServer, RedisServer
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def open_room(guest_page):
+    """open_room(base_url, slug) -> (page, username): a new guest, in the room, connected."""
+
+    def open_(base_url: str, slug: str) -> tuple[Page, str]:
+        page, name = guest_page(base_url)
+        page.goto(f"{base_url}/chat/{slug}/")
+        expect(connection_status(page)).to_have_text("Live")
+        return page, name
+
+    return open_
+
+
+def new_slug() -> str:
+    return f"room-{uuid.uuid4().hex[:8]}"
+
+
+def send(page: Page, text: str) -> None:
+    page.get_by_role("textbox", name="Message").fill(text)
+    page.get_by_role("button", name="Send").click()
+
+
+def messages(page: Page):
+    return page.get_by_role("log", name="Messages").get_by_role("listitem")
+
+
+def people(page: Page):
+    return page.get_by_role("list", name="Here now").get_by_role("listitem")
+
+
+def test_two_users_chat_live_and_another_room_sees_nothing(daphne_server, open_room):
+    slug = new_slug()
+    alice, alice_name = open_room(daphne_server.url, slug)
+    bob, bob_name = open_room(daphne_server.url, slug)
+    carol, _ = open_room(daphne_server.url, new_slug())
+
+    send(alice, "Hi Bob!")
+    expect(messages(bob).filter(has_text="Hi Bob!")).to_contain_text(alice_name)
+    send(bob, "Hi Alice!")
+    expect(messages(alice).filter(has_text="Hi Alice!")).to_contain_text(bob_name)
+
+    send(carol, "Anyone here?")
+    expect(messages(carol).filter(has_text="Anyone here?")).to_have_count(1)
+    expect(messages(carol).filter(has_text="Hi Bob!")).to_have_count(0)
+    expect(messages(alice).filter(has_text="Anyone here?")).to_have_count(0)
+
+
+def test_history_survives_a_reload_oldest_first(daphne_server, open_room):
+    slug = new_slug()
+    alice, _ = open_room(daphne_server.url, slug)
+    for text in ("first", "second", "third"):
+        send(alice, text)
+        expect(messages(alice).filter(has_text=text)).to_have_count(1)
+    alice.reload()
+    expect(connection_status(alice)).to_have_text("Live")
+    texts = [text for text in messages(alice).all_inner_texts() if "opened #" not in text]
+    assert [t.splitlines()[-1] for t in texts] == ["first", "second", "third"]
+
+
+def test_html_in_a_message_shows_as_text(daphne_server, open_room):
+    slug = new_slug()
+    alice, _ = open_room(daphne_server.url, slug)
+    bob, _ = open_room(daphne_server.url, slug)
+    payload = '<img src=x onerror="window.hacked=1"><script>window.hacked=1</script><b>bold</b>'
+    send(alice, payload)
+    expect(messages(bob).filter(has_text=payload)).to_have_count(1)
+    bob.reload()  # the server-rendered history escapes too
+    expect(messages(bob).filter(has_text=payload)).to_have_count(1)
+    assert bob.evaluate("window.hacked") is None
+    assert alice.evaluate("window.hacked") is None
+
+
+def test_presence_and_typing(daphne_server, open_room):
+    slug = new_slug()
+    alice, alice_name = open_room(daphne_server.url, slug)
+    bob, bob_name = open_room(daphne_server.url, slug)
+    everyone = sorted([alice_name, bob_name])  # the list is alphabetical
+    expect(people(alice)).to_have_text(
+        [f"{name} (you)" if name == alice_name else name for name in everyone]
+    )
+
+    bob.get_by_role("textbox", name="Message").press_sequentially("typing away")
+    expect(alice.get_by_text(f"{bob_name} is typing…")).to_be_visible()
+
+    bob.close()
+    expect(people(alice)).to_have_text([f"{alice_name} (you)"])
+
+
+def test_room_list_shows_live_member_counts(daphne_server, open_room):
+    slug = new_slug()
+    watcher, _ = open_room(daphne_server.url, new_slug())
+    watcher.goto(f"{daphne_server.url}/chat/")
+    expect(connection_status(watcher)).to_have_text("Live")
+    alice, _ = open_room(daphne_server.url, slug)
+    room_row = (
+        watcher.get_by_role("list", name="All rooms")
+        .get_by_role("listitem")
+        .filter(has_text=f"#{slug}")
+    )
+    expect(room_row).to_contain_text("1 here")
+    alice.close()
+    expect(room_row).to_contain_text("0 here")
+
+
+def test_a_dropped_browser_gets_every_missed_message_once(daphne_server, flaky_proxy, open_room):
+    slug = new_slug()
+    alice, _ = open_room(daphne_server.url, slug)
+    bob, _ = open_room(flaky_proxy.url, slug)  # Bob's network goes through the proxy
+
+    send(alice, "before the drop")
+    expect(messages(bob).filter(has_text="before the drop")).to_have_count(1)
+
+    flaky_proxy.cut()
+    expect(connection_status(bob)).to_have_text("Offline, reconnecting…")
+    missed = [f"missed {n}" for n in range(1, 6)]
+    for text in missed:
+        send(alice, text)
+        expect(messages(alice).filter(has_text=text)).to_have_count(1)
+    flaky_proxy.restore()
+
+    expect(connection_status(bob)).to_have_text("Live", timeout=20_000)
+    for text in missed:
+        expect(messages(bob).filter(has_text=text)).to_have_count(1)
+    send(alice, "after the drop")
+    expect(messages(bob).filter(has_text="after the drop")).to_have_count(1)
+    expect(messages(bob)).to_have_count(1 + 1 + len(missed) + 1)  # + the "opened" line
+
+
+def test_chat_across_two_server_processes(redis_daphne_servers, open_room):
+    first, second = redis_daphne_servers
+    slug = new_slug()
+    alice, alice_name = open_room(first.url, slug)
+    bob, bob_name = open_room(second.url, slug)
+    expect(people(alice)).to_have_count(2)
+    send(alice, "from process one")
+    expect(messages(bob).filter(has_text="from process one")).to_contain_text(alice_name)
+    send(bob, "from process two")
+    expect(messages(alice).filter(has_text="from process two")).to_contain_text(bob_name)
+
+
+def test_a_server_restart_loses_nothing(redis_daphne_servers, open_room):
+    first, second = redis_daphne_servers
+    slug = new_slug()
+    alice, _ = open_room(first.url, slug)
+    bob, _ = open_room(second.url, slug)
+
+    second.stop()  # Bob's server goes down; Alice's stays up and she keeps talking
+    expect(connection_status(bob)).to_have_text("Offline, reconnecting…")
+    during = [f"while it was down {n}" for n in range(3)]
+    for text in during:
+        send(alice, text)
+        expect(messages(alice).filter(has_text=text)).to_have_count(1)
+    second.start()
+
+    expect(connection_status(bob)).to_have_text("Live", timeout=20_000)
+    for text in during:
+        expect(messages(bob).filter(has_text=text)).to_have_count(1)
+    send(alice, "after the restart")
+    expect(messages(bob).filter(has_text="after the restart")).to_have_count(1)
+
+
+def test_a_redis_restart_recovers_without_restarting_daphne(server_env, open_room, tmp_path):
+    redis = RedisServer(tmp_path / "redis.log")
+    redis.start()
+    # The core layer (the default): its consumers drop with Redis and come back with it.
+    env = {
+        **server_env,
+        "REDIS_URL": redis.url,
+        "REDIS_CHANNEL_LAYER": "core",
+        "REALTIME_KEEPALIVE_SECONDS": "1",  # notice the outage within a second
+    }
+    server = DaphneServer(env, tmp_path / "daphne.log")
+    server.start()
+    try:
+        slug = new_slug()
+        alice, _ = open_room(server.url, slug)
+        bob, _ = open_room(server.url, slug)
+
+        redis.stop()
+        # The sockets' consumers lose the layer and close; the pages say so. A
+        # message sent now waits in the page, marked "Sending…", for the way back.
+        for page in (alice, bob):
+            expect(connection_status(page)).to_have_text("Offline, reconnecting…")
+        send(alice, "during the outage")
+        expect(messages(alice).filter(has_text="during the outage")).to_contain_text("Sending…")
+        redis.start()
+
+        for page in (alice, bob):
+            expect(connection_status(page)).to_have_text("Live", timeout=20_000)
+        for page in (alice, bob):
+            expect(messages(page).filter(has_text="during the outage")).to_have_count(1)
+        expect(alice.get_by_text("Sending…")).to_have_count(0)
+        send(alice, "after recovery")
+        expect(messages(bob).filter(has_text="after recovery")).to_have_count(1)
+    finally:
+        server.stop()
+        redis.stop()

@@ -1,0 +1,89 @@
+"""The game's WebSocket consumers: the lobby, and one game (players and spectators).
+
+Frames:
+  browser -> server   game.move {move, version}     game.rematch {}
+  server -> browser   game.state {game}             game.presence {online}
+                      game.lobby {games}            game.listed {game}
+                      error {code, message, about}
+"""
+
+from typing import Annotated
+
+from channels.db import database_sync_to_async
+from pydantic import Field
+
+from realtime import presence
+from realtime.broadcast import broadcast
+from realtime.consumers import RealtimeConsumer, handles
+from realtime.envelope import Inbound, ProtocolError
+
+from . import services
+from .models import Game
+
+
+class MakeMove(Inbound):
+    move: Annotated[int, Field(ge=0, le=1000)]
+    version: Annotated[int, Field(ge=0)]  # the game version the move was made against
+
+
+class AskRematch(Inbound):
+    pass
+
+
+class GameConsumer(RealtimeConsumer):
+    """/ws/game/<id>/: the full state on connect and after every change; moves are checked."""
+
+    async def connect(self):
+        if not self.user.is_authenticated:
+            await self.close()
+            return
+        self.game_id = self.scope["url_route"]["kwargs"]["game_id"]
+        if not await Game.objects.filter(pk=self.game_id).aexists():
+            await self.close()
+            return
+        self.group = f"game.{self.game_id}"
+        # Join, then read: a move made in between arrives either way, never neither.
+        # Join before accept(): with the channel layer down, the handshake fails.
+        await self.join(self.group)
+        await self.accept()
+        state = await database_sync_to_async(services.game_frame)(self.game_id)
+        await self.send_frame("game.state", game=state)
+        if await self.enter_presence(self.group):
+            await self.announce_presence()
+
+    async def disconnect(self, code):
+        if await self.leave_presence():
+            await self.announce_presence()
+
+    @handles("game.move", MakeMove)
+    async def on_move(self, message: MakeMove):
+        # The server checks seat, turn, version and rules; a refusal goes to this socket only.
+        await self.run(services.play, self.game_id, self.user, message.move, message.version)
+
+    @handles("game.rematch", AskRematch)
+    async def on_rematch(self, message: AskRematch):
+        await self.run(services.rematch, self.game_id, self.user)
+
+    async def run(self, action, *args):
+        """Run a game service; its GameError becomes an error frame for this player."""
+        try:
+            await database_sync_to_async(action)(*args)
+        except services.GameError as error:
+            raise ProtocolError("refused", str(error)) from None
+
+    async def announce_presence(self):
+        online = await database_sync_to_async(presence.members)(self.group)
+        await broadcast(self.group, "game.presence", online=online)
+
+
+class LobbyConsumer(RealtimeConsumer):
+    """/ws/game/: open and running games, updated as they are created, filled and finished."""
+
+    async def connect(self):
+        if not self.user.is_authenticated:
+            await self.close()
+            return
+        await self.join(services.LOBBY_GROUP)
+        await self.accept()
+        games = await database_sync_to_async(services.lobby_games)()
+        await self.send_frame("game.lobby", games=games)

@@ -1,0 +1,113 @@
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+
+from game import services
+from game.models import Game, Move
+from realtime.testing.frames import drain
+from realtime.testing.frames import next_frame as find_frame
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+def next_frame(communicator, frame_type: str):
+    return find_frame(communicator, frame_type, within=10)
+
+
+@pytest.fixture
+def game(alice, bob):
+    game = services.create_game(alice, "connect4")
+    return services.join_game(game.pk, bob)
+
+
+async def moves_stored() -> int:
+    return await Move.objects.acount()
+
+
+async def test_anonymous_and_unknown_games_are_refused(ws_connect, game, alice):
+    async with ws_connect(f"/ws/game/{game.pk}/", user=None, expect_accept=False):
+        pass
+    async with ws_connect("/ws/game/999999/", alice, expect_accept=False):
+        pass
+
+
+async def test_a_move_reaches_both_players_and_spectators(
+    ws_connect, game, alice, bob, django_user_model
+):
+    carol = await database_sync_to_async(django_user_model.objects.create_user)("carol")
+    url = f"/ws/game/{game.pk}/"
+    async with ws_connect(url, alice) as a, ws_connect(url, bob) as b, ws_connect(url, carol) as c:
+        for socket in (a, b, c):
+            assert (await next_frame(socket, "game.state"))["game"]["version"] == 0
+        await a.send_json_to({"type": "game.move", "move": 3, "version": 0})
+        for socket in (a, b, c):
+            state = (await next_frame(socket, "game.state"))["game"]
+            assert (state["version"], state["to_move"], state["board"][5][3]) == (1, "bob", 0)
+            assert state["moves"] == [{"number": 1, "player": "alice", "move": 3}]
+
+
+@pytest.mark.parametrize(
+    ("who", "frame", "code"),
+    [
+        ("bob", {"type": "game.move", "move": 3, "version": 0}, "refused"),  # out of turn
+        ("carol", {"type": "game.move", "move": 3, "version": 0}, "refused"),  # spectator
+        ("alice", {"type": "game.move", "move": 7, "version": 0}, "refused"),  # illegal
+        ("alice", {"type": "game.move", "move": "3", "version": 0}, "invalid_fields"),
+        ("alice", {"type": "game.move", "move": 3}, "invalid_fields"),
+        ("alice", {"type": "game.move", "move": -1, "version": 0}, "invalid_fields"),
+        ("alice", {"type": "game.teleport"}, "unknown_type"),
+    ],
+)
+async def test_refused_and_malformed_moves_go_to_the_sender_only(
+    ws_connect, game, alice, django_user_model, who, frame, code
+):
+    user = await database_sync_to_async(django_user_model.objects.get_or_create)(username=who)
+    url = f"/ws/game/{game.pk}/"
+    async with ws_connect(url, user[0]) as sender, ws_connect(url, alice) as other:
+        await next_frame(sender, "game.state")
+        await next_frame(other, "game.state")
+        await sender.send_json_to(frame)
+        error = await next_frame(sender, "error")
+        assert error["code"] == code and error["message"]
+        assert [f for f in await drain(other) if f["type"] == "error"] == []
+    assert await moves_stored() == 0
+    assert (await Game.objects.aget(pk=game.pk)).version == 0
+
+
+async def test_two_concurrent_moves_for_one_turn_leave_exactly_one(ws_connect, game, alice):
+    url = f"/ws/game/{game.pk}/"
+    async with ws_connect(url, alice) as tab1, ws_connect(url, alice) as tab2:
+        await next_frame(tab1, "game.state")
+        await next_frame(tab2, "game.state")
+        await asyncio.gather(
+            tab1.send_json_to({"type": "game.move", "move": 0, "version": 0}),
+            tab2.send_json_to({"type": "game.move", "move": 6, "version": 0}),
+        )
+        frames = await drain(tab1) + await drain(tab2)
+    errors = [f for f in frames if f["type"] == "error"]
+    assert len(errors) == 1 and "changed" in errors[0]["message"]
+    assert await moves_stored() == 1
+
+
+async def test_presence_marks_players_online(ws_connect, game, alice, bob):
+    url = f"/ws/game/{game.pk}/"
+    async with ws_connect(url, alice) as a:
+        assert (await next_frame(a, "game.presence"))["online"] == ["alice"]
+        async with ws_connect(url, bob):
+            assert (await next_frame(a, "game.presence"))["online"] == ["alice", "bob"]
+        assert (await next_frame(a, "game.presence"))["online"] == ["alice"]
+
+
+async def test_the_lobby_lists_games_live(ws_connect, alice, bob):
+    async with ws_connect("/ws/game/", bob) as lobby:
+        assert (await next_frame(lobby, "game.lobby"))["games"] == []
+        game = await database_sync_to_async(services.create_game)(alice, "tictactoe")
+        listed = (await next_frame(lobby, "game.listed"))["game"]
+        assert (listed["id"], listed["status"], listed["players"]) == (
+            game.pk,
+            "open",
+            ["alice", None],
+        )
+        await database_sync_to_async(services.join_game)(game.pk, bob)
+        assert (await next_frame(lobby, "game.listed"))["game"]["status"] == "active"

@@ -1,0 +1,108 @@
+import pytest
+from django.urls import reverse
+
+from game import services
+from game.models import Game, Move
+from realtime.signals import notify_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def game(alice, bob):
+    game = services.create_game(alice, "connect4")
+    return services.join_game(game.pk, bob)
+
+
+@pytest.fixture
+def told():
+    """Notifications the game asked for, through the notify_user signal."""
+    received = []
+
+    def receiver(sender, recipient, title, **kwargs):
+        received.append((recipient.username, title))
+
+    notify_user.connect(receiver)
+    yield received
+    notify_user.disconnect(receiver)
+
+
+def test_joining_fills_the_second_seat_and_tells_the_creator(alice, bob, told):
+    game = services.create_game(alice, "tictactoe")
+    assert game.status == Game.Status.OPEN
+    game = services.join_game(game.pk, bob)
+    assert (game.second_player, game.status) == (bob, Game.Status.ACTIVE)
+    assert told == [("alice", "bob joined your game")]
+
+
+def test_a_third_user_cannot_join(game, django_user_model):
+    carol = django_user_model.objects.create_user("carol")
+    with pytest.raises(services.GameError, match="you can watch"):
+        services.join_game(game.pk, carol)
+
+
+def test_a_move_is_applied_recorded_and_versioned(game, alice):
+    game = services.play(game.pk, alice, 3, version=0)
+    assert game.version == 1
+    assert game.state["board"][5][3] == 0
+    assert list(Move.objects.values_list("number", "move")) == [(1, 3)]
+
+
+@pytest.mark.parametrize(
+    ("who", "move", "version", "message"),
+    [
+        ("bob", 3, 0, "It is alice's turn."),
+        ("carol", 3, 0, "Spectators cannot move."),
+        ("alice", 9, 0, "There is no column 9."),
+        ("alice", 3, 5, "The board changed"),
+    ],
+)
+def test_refused_moves_change_nothing(game, django_user_model, who, move, version, message):
+    user = django_user_model.objects.get_or_create(username=who)[0]
+    with pytest.raises(services.GameError, match=message):
+        services.play(game.pk, user, move, version)
+    game.refresh_from_db()
+    assert (game.version, Move.objects.count()) == (0, 0)
+    assert game.state == game.rules.initial_state()
+
+
+def test_two_moves_for_the_same_turn_exactly_one_lands(game, alice):
+    services.play(game.pk, alice, 0, version=0)
+    with pytest.raises(services.GameError):
+        services.play(game.pk, alice, 1, version=0)  # the same turn, again
+    assert Move.objects.count() == 1
+
+
+def test_a_win_finishes_the_game_and_records_the_winner(game, alice, bob):
+    for number, (player, column) in enumerate([(alice, 0), (bob, 1)] * 3 + [(alice, 0)]):
+        game = services.play(game.pk, player, column, version=number)
+    assert (game.status, game.winner) == (Game.Status.FINISHED, alice)
+    with pytest.raises(services.GameError, match="over"):
+        services.play(game.pk, bob, 1, version=game.version)
+
+
+def test_rematch_swaps_seats_once(game, alice, bob):
+    for number, (player, column) in enumerate([(alice, 0), (bob, 1)] * 3 + [(alice, 0)]):
+        game = services.play(game.pk, player, column, version=number)
+    rematch = services.rematch(game.pk, bob)
+    assert (rematch.first_player, rematch.second_player) == (bob, alice)
+    assert rematch.status == Game.Status.ACTIVE
+    assert services.rematch(game.pk, alice) == rematch  # asking again gives the same one
+
+
+def test_the_player_to_move_is_told_only_when_away(game, alice, told):
+    told.clear()
+    services.play(game.pk, alice, 3, version=0)
+    assert told == [("bob", f"Your turn in Connect Four #{game.pk}")]
+
+
+def test_lobby_and_pages(client, alice, bob, game):
+    client.force_login(alice)
+    lobby = client.get(reverse("game:lobby")).content.decode()
+    assert f"Connect Four #{game.pk}" in lobby
+    response = client.post(reverse("game:create"), {"ruleset": "tictactoe"})
+    created = Game.objects.get(ruleset="tictactoe")
+    assert response["Location"] == created.get_absolute_url()
+    assert client.post(reverse("game:create"), {"ruleset": "chess"}).status_code == 302
+    assert Game.objects.count() == 2
+    assert client.get(created.get_absolute_url()).status_code == 200

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "game"
+
+urlpatterns = [
+    path("", views.lobby, name="lobby"),
+    path("new/", views.create, name="create"),
+    path("<int:game_id>/", views.detail, name="detail"),
+    path("<int:game_id>/join/", views.join, name="join"),
+]

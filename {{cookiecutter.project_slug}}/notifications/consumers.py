@@ -1,0 +1,82 @@
+"""Notifications over WebSockets, and the background worker that fans announcements out.
+
+Frames:
+  browser -> server   notifications.mark_read {ids}      notifications.mark_all_read {}
+  server -> browser   notifications.state {unread, latest_id, missed}
+                      notifications.new {notification}
+                      notifications.read {ids | null for all, unread}
+                      error {code, message, about}
+"""
+
+from typing import Annotated
+
+from channels.consumer import AsyncConsumer
+from channels.db import database_sync_to_async
+from pydantic import Field
+
+from realtime.consumers import RealtimeConsumer, handles
+from realtime.envelope import Inbound
+
+from . import services
+
+
+class MarkRead(Inbound):
+    ids: Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1, max_length=100)]
+
+
+class MarkAllRead(Inbound):
+    pass
+
+
+class NotificationConsumer(RealtimeConsumer):
+    """/ws/notifications/?after=<newest id the tab has>: the signed-in user's notifications only.
+
+    There is no user id in the URL: the group comes from the session, so no
+    client can listen to anyone else's notifications.
+    """
+
+    async def connect(self):
+        if not self.user.is_authenticated:
+            await self.close()  # refuse the handshake
+            return
+        # Join before reading, so nothing created in between is missed, and
+        # before accept(), so a handshake fails while the channel layer is down.
+        await self.join(services.user_group(self.user.pk))
+        await self.join(services.EVERYONE_GROUP)
+        await self.accept()
+        await self.send_state()
+
+    async def send_state(self):
+        """The unread count, and everything created after the tab's cursor (on reconnect)."""
+        after = self.query_param("after")
+        state = await database_sync_to_async(self.read_state)(
+            int(after) if after and after.isdigit() else None
+        )
+        await self.send_frame("notifications.state", **state)
+
+    def read_state(self, after: int | None) -> dict:
+        return {
+            "unread": services.unread_count(self.user),
+            "latest_id": services.latest_id(self.user),
+            "missed": services.created_after(self.user, after) if after is not None else [],
+        }
+
+    @handles("notifications.mark_read", MarkRead)
+    async def on_mark_read(self, message: MarkRead):
+        await database_sync_to_async(services.mark_read)(self.user, list(message.ids))
+
+    @handles("notifications.mark_all_read", MarkAllRead)
+    async def on_mark_all_read(self, message: MarkAllRead):
+        await database_sync_to_async(services.mark_read)(self.user)
+
+
+class AnnouncementWorker(AsyncConsumer):
+    """Runs in `manage.py runworker notifications-fanout`, outside the web processes,
+    so a request that announces to every user returns at once.
+
+    A job is only a wake-up call: the announcements are in the database. Each job
+    delivers every pending one, so one whose job was lost goes out with the next.
+    """
+
+    async def notifications_announce(self, job):
+        await database_sync_to_async(services.deliver_pending)()

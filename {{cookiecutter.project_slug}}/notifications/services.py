@@ -1,0 +1,158 @@
+"""Send notifications from anywhere: views, signals, commands, the admin, async code.
+
+Every function stores first and pushes second, so a user who is offline (or
+whose tab is reconnecting) finds the notification on their next page load.
+"""
+
+from urllib.parse import urlsplit
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from realtime.broadcast import broadcast_from_sync, reaches_other_processes
+
+from .models import Announcement, Notification
+
+EVERYONE_GROUP = "notifications.everyone"  # every connected notifications socket
+FANOUT_CHANNEL = "notifications-fanout"  # consumed by `manage.py runworker notifications-fanout`
+
+
+def user_group(user_id: int) -> str:
+    """The group of one user's open tabs. Derived from the session, never from the client."""
+    return f"notifications.user.{user_id}"
+
+
+def check_link(link: str) -> str:
+    """Only site-relative paths and http(s) URLs: a link is put into an href."""
+    parts = urlsplit(link)
+    if link and not (
+        parts.scheme in ("http", "https") or (link.startswith("/") and not parts.netloc)
+    ):
+        raise ValueError(f"Notification links must be /paths or http(s) URLs, not {link!r}.")
+    return link
+
+
+def notify(recipient, title: str, body: str = "", link: str = "", level: str = "info"):
+    """Store a notification for `recipient`, then push it to all their open tabs (sync code)."""
+    notification = Notification.objects.create(
+        recipient=recipient, title=title, body=body, link=check_link(link), level=level
+    )
+    transaction.on_commit(
+        lambda: broadcast_from_sync(
+            user_group(recipient.pk), "notifications.new", notification=notification.as_frame()
+        )
+    )
+    return notification
+
+
+async def anotify(recipient, title: str, body: str = "", link: str = "", level: str = "info"):
+    """notify() for async code (consumers, async views)."""
+    return await database_sync_to_async(notify)(recipient, title, body, link, level)
+
+
+def announce(title: str, body: str = "", link: str = "", level: str = "info") -> bool:
+    """Notify every user. Stores the announcement, then returns at once.
+
+    Once the transaction commits, a job wakes the background worker, which stores
+    one copy per user and pushes (deliver_pending). The job carries nothing: if it
+    is lost (no worker listening), the announcement waits in the database for the
+    next job or `manage.py deliver_announcements`.
+
+    With the in-memory channel layer no worker can receive the job (it lives in
+    another process), so the fan-out runs here instead; returns False then.
+    """
+    Announcement.objects.create(title=title, body=body, link=check_link(link), level=level)
+    if not reaches_other_processes():
+        transaction.on_commit(deliver_pending)
+        return False
+    transaction.on_commit(wake_the_worker)
+    return True
+
+
+def wake_the_worker() -> None:
+    """Ask the announcements worker to deliver what is pending. The job carries no data."""
+    async_to_sync(get_channel_layer().send)(FANOUT_CHANNEL, {"type": "notifications.announce"})
+
+
+def deliver_pending() -> int:
+    """Deliver every pending announcement, oldest first; returns how many.
+
+    Safe to run often and in several processes at once: each announcement is
+    locked, copied to every active user and marked delivered in one transaction,
+    so nobody gets it twice.
+    """
+    delivered = 0
+    while deliver_next():
+        delivered += 1
+    return delivered
+
+
+def deliver_next() -> bool:
+    """Deliver the oldest pending announcement nobody else is delivering; False if none."""
+    with transaction.atomic():
+        announcement = (
+            Announcement.objects.select_for_update(skip_locked=True)  # a no-op on SQLite
+            .filter(delivered_at__isnull=True)
+            .order_by("id")
+            .first()
+        )
+        if announcement is None:
+            return False
+        users = get_user_model().objects.filter(is_active=True).values_list("pk", flat=True)
+        copies = [
+            Notification(
+                recipient_id=pk,
+                announcement=announcement,
+                title=announcement.title,
+                body=announcement.body,
+                link=announcement.link,
+                level=announcement.level,
+            )
+            for pk in users.iterator()
+        ]
+        Notification.objects.bulk_create(copies, batch_size=1000)
+        announcement.delivered_at = timezone.now()
+        announcement.save(update_fields=["delivered_at"])
+        transaction.on_commit(
+            lambda: broadcast_from_sync(
+                EVERYONE_GROUP, "notifications.new", notification=announcement.as_frame()
+            )
+        )
+    return True
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def created_after(user, after_id: int, limit: int = 50) -> list[dict]:
+    """The user's notifications newer than `after_id`, oldest first (what a tab missed)."""
+    rows = Notification.objects.filter(recipient=user, id__gt=after_id).order_by("id")[:limit]
+    return [notification.as_frame() for notification in rows]
+
+
+def latest_id(user) -> int:
+    newest = Notification.objects.filter(recipient=user).order_by("-id").first()
+    return newest.id if newest else 0
+
+
+def mark_read(user, ids: list[int] | None = None) -> int:
+    """Mark the user's notifications `ids` (all when None) read; tell all their tabs."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(id__in=ids)  # someone else's ids match nothing
+    changed = list(unread.values_list("id", flat=True))
+    Notification.objects.filter(id__in=changed).update(read_at=timezone.now())
+    transaction.on_commit(
+        lambda: broadcast_from_sync(
+            user_group(user.pk),
+            "notifications.read",
+            ids=changed if ids is not None else None,
+            unread=unread_count(user),
+        )
+    )
+    return len(changed)

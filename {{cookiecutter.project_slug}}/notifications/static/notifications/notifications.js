@@ -1,0 +1,182 @@
+// Notifications on every page: the unread badge in the navigation, toasts for
+// new ones, and (on the notifications page) the live list with mark-as-read.
+// All text goes into the page with textContent, never as HTML.
+import { RealtimeSocket } from "../realtime/client.js";
+
+const TOAST_MS = 8000;
+
+const list = document.querySelector("[data-notification-list]");
+const navLink = document.querySelector('nav a[data-app="notifications"]');
+
+// What this tab already shows, so a notification that arrives live and again
+// on resume appears once. Announcements are matched by their shared key.
+const seenIds = new Set();
+const seenAnnouncements = new Set();
+let latestId = null; // the resume cursor: newest notification id this tab knows
+let unread = 0;
+
+for (const item of list?.querySelectorAll("[data-notification-id]") ?? []) {
+  seenIds.add(Number(item.dataset.notificationId));
+  if (item.dataset.announcement) seenAnnouncements.add(item.dataset.announcement);
+}
+
+// -- badge -------------------------------------------------------------------
+// <span class="nav-badge"><span>3</span><span class="visually-hidden"> unread</span></span>:
+// the link reads "Notifications 3 unread" to a screen reader.
+const badge = document.createElement("span");
+badge.className = "nav-badge";
+badge.hidden = true;
+const badgeCount = document.createElement("span");
+const badgeLabel = document.createElement("span");
+badgeLabel.className = "visually-hidden";
+badgeLabel.textContent = " unread";
+badge.append(" ", badgeCount, badgeLabel);
+navLink?.append(badge);
+
+function setUnread(count) {
+  unread = Math.max(0, count);
+  badge.hidden = unread === 0;
+  badgeCount.textContent = String(unread);
+}
+
+// -- toasts ------------------------------------------------------------------
+let toastRegion = null;
+function toasts() {
+  if (!toastRegion) {
+    toastRegion = document.createElement("div");
+    toastRegion.className = "toasts";
+    toastRegion.setAttribute("role", "region");
+    toastRegion.setAttribute("aria-label", "New notifications");
+    toastRegion.setAttribute("aria-live", "polite");
+    document.body.append(toastRegion);
+  }
+  return toastRegion;
+}
+
+function safeHref(link) {
+  return /^https?:\/\//.test(link) || (link.startsWith("/") && !link.startsWith("//")) ? link : null;
+}
+
+function titleElement(notification, tag) {
+  const title = document.createElement(tag);
+  const href = notification.link && safeHref(notification.link);
+  if (href) {
+    const anchor = document.createElement("a");
+    anchor.href = href;
+    anchor.textContent = notification.title;
+    title.append(anchor);
+  } else {
+    title.textContent = notification.title;
+  }
+  return title;
+}
+
+function showToast(notification) {
+  const toast = document.createElement("div");
+  toast.className = `toast toast--${notification.level}`;
+  const title = titleElement(notification, "strong");
+  title.className = "toast__title";
+  const body = document.createElement("p");
+  body.className = "toast__body";
+  body.textContent = notification.body;
+  const dismiss = document.createElement("button");
+  dismiss.type = "button";
+  dismiss.className = "toast__dismiss";
+  dismiss.setAttribute("aria-label", "Dismiss");
+  dismiss.textContent = "×";
+  dismiss.addEventListener("click", () => toast.remove());
+  toast.append(title, body, dismiss);
+  toasts().append(toast);
+  setTimeout(() => toast.remove(), TOAST_MS);
+}
+
+// -- the list (notifications page only) --------------------------------------
+function prependToList(notification) {
+  if (!list || list.dataset.firstPage !== "true") return;
+  list.querySelector("[data-empty]")?.remove();
+  const item = document.createElement("li");
+  item.className = `notification notification--${notification.level}`;
+  if (notification.id) item.dataset.notificationId = notification.id;
+  const main = document.createElement("div");
+  main.className = "notification__main";
+  const title = titleElement(notification, "p");
+  title.className = "notification__title";
+  const body = document.createElement("p");
+  body.className = "notification__body";
+  body.textContent = notification.body;
+  const meta = document.createElement("p");
+  meta.className = "notification__meta";
+  meta.textContent = notification.read ? "just now" : "just now · Unread";
+  main.append(title, body, meta);
+  item.append(main);
+  if (!notification.read) item.classList.add("notification--unread");
+  list.prepend(item);
+}
+
+function showAsRead(ids) {
+  const items = list?.querySelectorAll("[data-notification-id]") ?? [];
+  for (const item of items) {
+    if (ids === null || ids.includes(Number(item.dataset.notificationId))) {
+      item.classList.remove("notification--unread");
+      item.querySelector("[data-mark-read]")?.remove();
+      const meta = item.querySelector(".notification__meta");
+      meta?.querySelector(".notification__unread")?.remove();
+      if (meta) meta.textContent = meta.textContent.replace(/ · $/, "");
+    }
+  }
+}
+
+// -- the socket ----------------------------------------------------------------
+function isNew(notification) {
+  if (notification.id && seenIds.has(notification.id)) return false;
+  if (notification.announcement && seenAnnouncements.has(notification.announcement)) return false;
+  if (notification.id) seenIds.add(notification.id);
+  if (notification.announcement) seenAnnouncements.add(notification.announcement);
+  return true;
+}
+
+function receive(notification) {
+  if (notification.id) latestId = Math.max(latestId ?? 0, notification.id);
+  if (!isNew(notification)) return false;
+  showToast(notification);
+  prependToList(notification);
+  return true;
+}
+
+const socket = new RealtimeSocket("/ws/notifications/", {
+  query: () => ({ after: latestId }),
+  onMessage(frame) {
+    switch (frame.type) {
+      case "notifications.state":
+        // On a reconnect: what was created meanwhile. The count is the server's.
+        frame.missed.forEach(receive);
+        latestId = Math.max(latestId ?? 0, frame.latest_id);
+        setUnread(frame.unread);
+        break;
+      case "notifications.new":
+        if (receive(frame.notification) && !frame.notification.read) setUnread(unread + 1);
+        break;
+      case "notifications.read":
+        setUnread(frame.unread);
+        showAsRead(frame.ids);
+        break;
+    }
+  },
+});
+
+// Mark as read through the socket (every tab hears about it); plain POST if offline.
+list?.addEventListener("submit", (event) => {
+  const form = event.target.closest("[data-mark-read]");
+  if (!form) return;
+  const id = Number(form.closest("[data-notification-id]").dataset.notificationId);
+  if (socket.send("notifications.mark_read", { ids: [id] })) event.preventDefault();
+});
+document.querySelector("[data-mark-all-read]")?.addEventListener("submit", (event) => {
+  if (socket.send("notifications.mark_all_read")) event.preventDefault();
+});
+// "Send me a test notification" without leaving the page, so the push is seen arriving.
+document.querySelector("[data-fetch-form]")?.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  fetch(form.action, { method: "POST", body: new FormData(form), headers: { "X-Requested-With": "fetch" } });
+});

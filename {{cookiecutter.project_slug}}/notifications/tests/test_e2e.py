@@ -1,0 +1,154 @@
+"""Notifications in real browsers, pushed from views, the admin, the command line and the worker."""
+
+import os
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from realtime.testing.pages import connection_status
+from realtime.testing.servers import Worker, manage
+
+pytestmark = pytest.mark.e2e
+
+
+def unread_badge(page: Page):
+    return page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name=re.compile("^Notifications")
+    )
+
+
+def toast(page: Page, text: str):
+    return page.get_by_role("region", name="New notifications").get_by_text(text)
+
+
+def open_connected(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(connection_status(page)).to_have_text("Live")
+
+
+@pytest.fixture(scope="module")
+def admin_credentials(server_env):
+    username, password = f"admin-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
+    env = {**server_env, "DJANGO_SUPERUSER_PASSWORD": password}
+    manage(env, "createsuperuser", "--noinput", "--username", username, "--email", "a@example.com")
+    return username, password
+
+
+def test_test_button_shows_a_toast_and_badge_in_every_tab(daphne_server, guest_page):
+    notifications_tab, _ = guest_page(daphne_server.url)
+    home_tab = notifications_tab.context.new_page()
+    open_connected(notifications_tab, f"{daphne_server.url}/notifications/")
+    open_connected(home_tab, f"{daphne_server.url}/")
+
+    notifications_tab.get_by_role("button", name="Send me a test notification").click()
+
+    expect(toast(home_tab, "Test notification")).to_be_visible()
+    expect(unread_badge(home_tab)).to_have_accessible_name(re.compile(r"Notifications\s+1 unread"))
+    your_list = notifications_tab.get_by_role("list", name="Your notifications")
+    expect(your_list.get_by_role("listitem").filter(has_text="Test notification")).to_have_count(1)
+
+
+def test_mark_all_read_in_one_tab_clears_the_badge_in_another(daphne_server, guest_page):
+    list_tab, _ = guest_page(daphne_server.url)
+    other_tab = list_tab.context.new_page()
+    open_connected(list_tab, f"{daphne_server.url}/notifications/")
+    for _ in range(2):
+        list_tab.get_by_role("button", name="Send me a test notification").click()
+    open_connected(other_tab, f"{daphne_server.url}/")
+    expect(unread_badge(other_tab)).to_have_accessible_name(re.compile(r"2 unread"))
+
+    list_tab.get_by_role("button", name="Mark all as read").click()
+
+    expect(unread_badge(other_tab)).to_have_accessible_name("Notifications")
+    expect(list_tab.get_by_text("Unread", exact=True)).to_have_count(0)
+    other_tab.reload()  # stored, not just shown
+    expect(connection_status(other_tab)).to_have_text("Live")
+    expect(unread_badge(other_tab)).to_have_accessible_name("Notifications")
+
+
+def test_an_admin_action_in_one_browser_notifies_another(
+    daphne_server, guest_page, browser, admin_credentials
+):
+    bob, bob_name = guest_page(daphne_server.url)
+    open_connected(bob, f"{daphne_server.url}/")
+
+    admin = browser.new_context().new_page()
+    admin.goto(f"{daphne_server.url}/admin/auth/user/?q={bob_name}")
+    admin.get_by_label("Username").fill(admin_credentials[0])
+    admin.get_by_label("Password").fill(admin_credentials[1])
+    admin.get_by_role("button", name="Log in").click()
+    admin.get_by_role("checkbox", name=re.compile(f"Select this object.*{bob_name}")).check()
+    admin.get_by_role("combobox", name="Action").select_option(
+        label="Send a notification to the selected users"
+    )
+    admin.get_by_role("button", name="Go").click()
+    admin.get_by_label("Title").fill("Your account was <b>upgraded</b>")  # shown as typed
+    admin.get_by_role("button", name="Send notification").click()
+    expect(admin.get_by_text("Sent to 1 user(s).")).to_be_visible()
+    admin.context.close()
+
+    expect(toast(bob, "Your account was <b>upgraded</b>")).to_be_visible()
+    expect(unread_badge(bob)).to_have_accessible_name(re.compile(r"1 unread"))
+
+
+def test_manage_py_notify_in_another_process_reaches_the_browser(
+    redis_daphne_servers, redis_server_env, guest_page
+):
+    server = redis_daphne_servers[0]
+    bob, bob_name = guest_page(server.url)
+    open_connected(bob, f"{server.url}/")
+
+    manage(redis_server_env, "notify", "--user", bob_name, "Sent from the command line")
+
+    expect(toast(bob, "Sent from the command line")).to_be_visible()
+    expect(unread_badge(bob)).to_have_accessible_name(re.compile(r"1 unread"))
+
+
+def test_an_announcement_through_the_worker_reaches_users_on_every_process(
+    redis_daphne_servers, redis_server_env, guest_page, tmp_path
+):
+    first, second = redis_daphne_servers
+    bob, _ = guest_page(first.url)
+    carol, _ = guest_page(second.url)
+    open_connected(bob, f"{first.url}/")
+    open_connected(carol, f"{second.url}/")
+    worker = Worker(redis_server_env, ["notifications-fanout"], tmp_path / "worker.log")
+    try:
+        worker.wait_until_listening()
+        text = f"Maintenance tonight ({os.getpid()})"
+        manage(redis_server_env, "notify", "--all", text)
+        for page in (bob, carol):
+            expect(toast(page, text)).to_be_visible(timeout=15_000)
+    finally:
+        worker.stop()
+
+
+def test_an_announcement_made_while_no_worker_runs_is_not_lost(
+    redis_daphne_servers, redis_server_env, guest_page
+):
+    bob, _ = guest_page(redis_daphne_servers[0].url)
+    open_connected(bob, f"{redis_daphne_servers[0].url}/")
+    text = f"Made while the worker was down ({os.getpid()})"
+    manage(redis_server_env, "notify", "--all", text)  # stored; no worker takes the job
+
+    manage(redis_server_env, "deliver_announcements")
+
+    expect(toast(bob, text)).to_be_visible(timeout=15_000)
+    bob.goto(f"{redis_daphne_servers[0].url}/notifications/")  # stored for bob, once
+    your_list = bob.get_by_role("list", name="Your notifications")
+    expect(your_list.get_by_role("listitem").filter(has_text=text)).to_have_count(1)
+
+
+def test_a_view_on_one_process_reaches_a_tab_on_another(redis_daphne_servers, guest_page):
+    first, second = redis_daphne_servers
+    list_tab, _ = guest_page(first.url)
+    other_tab = list_tab.context.new_page()
+    open_connected(list_tab, f"{first.url}/notifications/")
+    open_connected(other_tab, f"{second.url}/")
+
+    list_tab.get_by_role("button", name="Send me a test notification").click()
+
+    expect(toast(other_tab, "Test notification")).to_be_visible()
+    expect(unread_badge(other_tab)).to_have_accessible_name(re.compile(r"1 unread"))

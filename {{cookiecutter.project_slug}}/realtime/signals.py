@@ -1,0 +1,11 @@
+"""Signals that let apps talk without importing each other.
+
+An app that wants a user told about something (a chat mention, a game turn)
+sends `notify_user`; the notifications app, when installed, turns it into a
+stored and pushed notification. Without that app nobody listens: nothing breaks.
+"""
+
+from django.dispatch import Signal
+
+# Arguments: recipient (a User), title (str); optional body, link, level.
+notify_user = Signal()

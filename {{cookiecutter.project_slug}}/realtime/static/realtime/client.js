@@ -1,0 +1,139 @@
+// RealtimeSocket: the browser side of the realtime core. No build step, no CDN.
+//
+//   const socket = new RealtimeSocket("/ws/chat/lobby/", {
+//     onMessage: (frame) => { ... },        // every frame: {type: "...", ...}
+//     query: () => ({ after: lastSeenId }), // re-read before every (re)connect
+//   });
+//   socket.send("chat.send", { text: "hi" });
+//
+// The first socket made on a page drives the status pill; with several sockets
+// (a page's own and the notifications badge) the page's own comes first.
+//
+// It picks ws:// or wss:// from the page, reconnects after any drop with
+// exponential backoff and full jitter (so a restarted server is not hit by
+// every tab at once), and shows its state in the page's [data-connection-status]
+// element. Resuming is the page's job: `query` tells the server what it has.
+
+const BASE_DELAY_MS = 500;
+const MAX_DELAY_MS = 15000;
+const STABLE_AFTER_MS = 5000; // a connection open this long resets the backoff
+
+const LABELS = {
+  connecting: "Connecting…",
+  open: "Live",
+  retrying: "Offline, reconnecting…",
+};
+
+// A random UUID, also where crypto.randomUUID is missing (pages not served over
+// https or from localhost).
+export function newId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
+  bytes[8] = (bytes[8] & 0x3f) | 0x80; // variant 1
+  const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function claimStatusElement() {
+  const element = document.querySelector("[data-connection-status]");
+  if (!element || element.dataset.claimed) return null;
+  element.dataset.claimed = "true";
+  return element;
+}
+
+export class RealtimeSocket {
+  constructor(
+    path,
+    { onMessage, onOpen = () => {}, onStateChange = () => {}, query = () => ({}), showStatus = true } = {},
+  ) {
+    this.path = path;
+    this.onMessage = onMessage;
+    this.onOpen = onOpen;
+    this.onStateChange = onStateChange;
+    this.query = query;
+    this.attempt = 0;
+    this.socket = null;
+    this.retryTimer = null;
+    this.statusElement = showStatus ? claimStatusElement() : null;
+    window.addEventListener("online", () => this.reconnectNow());
+    this.connect();
+  }
+
+  get isOpen() {
+    return this.socket !== null && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  url() {
+    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(this.query())) {
+      if (value !== null && value !== undefined) params.set(key, value);
+    }
+    const search = params.toString();
+    return `${scheme}//${window.location.host}${this.path}${search ? `?${search}` : ""}`;
+  }
+
+  connect() {
+    this.setState("connecting");
+    const socket = new WebSocket(this.url());
+    this.socket = socket;
+    let stableTimer = null;
+    socket.addEventListener("open", () => {
+      this.setState("open");
+      stableTimer = setTimeout(() => { this.attempt = 0; }, STABLE_AFTER_MS);
+      this.onOpen();
+    });
+    socket.addEventListener("message", (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        console.warn("realtime: ignoring a frame that is not JSON", event.data);
+        return;
+      }
+      this.onMessage(frame);
+    });
+    socket.addEventListener("close", () => {
+      clearTimeout(stableTimer);
+      if (this.socket !== socket) return; // replaced by reconnectNow()
+      this.socket = null;
+      this.scheduleRetry();
+    });
+  }
+
+  scheduleRetry() {
+    const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** this.attempt);
+    const delay = Math.random() * ceiling;
+    this.attempt += 1;
+    this.setState("retrying");
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  reconnectNow() {
+    if (this.isOpen) return;
+    clearTimeout(this.retryTimer);
+    if (this.socket) {
+      const stale = this.socket;
+      this.socket = null;
+      stale.close();
+    }
+    this.connect();
+  }
+
+  send(type, fields = {}) {
+    if (!this.isOpen) return false;
+    this.socket.send(JSON.stringify({ type, ...fields }));
+    return true;
+  }
+
+  setState(state) {
+    this.state = state;
+    if (this.statusElement) {
+      this.statusElement.hidden = false;
+      this.statusElement.dataset.state = state;
+      this.statusElement.textContent = LABELS[state];
+    }
+    this.onStateChange(state);
+  }
+}

@@ -1,0 +1,19 @@
+"""Playwright helpers shared by every app's end-to-end tests (roles and labels only)."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+
+def sign_in_as_guest(page: Page, base_url: str) -> str:
+    """Log in with the one-click guest button; return the guest's username."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_role("button", name="Continue as guest").click()
+    signed_in = page.get_by_role("banner").get_by_text(re.compile(r"^Signed in as "))
+    expect(signed_in).to_be_visible()
+    return signed_in.inner_text().removeprefix("Signed in as ").strip()
+
+
+def connection_status(page: Page):
+    """The header's live connection indicator ("Live", "Offline, reconnecting…")."""
+    return page.get_by_role("status").filter(has_text=re.compile("Live|Connecting|Offline"))

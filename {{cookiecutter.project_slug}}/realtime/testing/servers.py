@@ -1,0 +1,310 @@
+"""Real servers for end-to-end tests: daphne in a child process, and a TCP proxy to cut it off.
+
+The tests talk to daphne exactly as browsers do in production (a separate
+process, a file database, collected static files), not to an in-process server.
+"""
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+PROJECT_DIR = Path(settings.BASE_DIR)
+# As in production (Makefile, Procfile): daphne's own cap on one WebSocket message.
+DAPHNE_LIMITS = ["--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with code {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on port {port} after {timeout} s")
+
+
+def server_environment(work_dir: Path, database_url: str, **overrides: str) -> dict[str, str]:
+    """Environment for a production-like server: DEBUG off, its own database and static root."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        REDIS_PREFIX="e2e",  # apart from the in-process tests, should they share a Redis
+        DEBUG="false",
+        HTTPS="false",  # plain http on 127.0.0.1; everything else as in production
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        STATIC_ROOT=str(work_dir / "static"),
+        PYTHONUNBUFFERED="1",
+        **overrides,
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+class PostgresDatabase:
+    """A database of its own for the servers, beside the one DATABASE_URL names, dropped after."""
+
+    def __init__(self, database_url: str) -> None:
+        import environ
+
+        self.config = environ.Env.db_url_config(database_url)
+        self.name = f"{self.config['NAME']}_e2e_{os.getpid()}"
+        self.url = database_url.rsplit("/", 1)[0] + f"/{self.name}"
+
+    def _run(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(
+            dbname="postgres",
+            user=self.config["USER"],
+            password=self.config["PASSWORD"] or None,
+            host=self.config["HOST"] or None,
+            port=self.config["PORT"] or None,
+            autocommit=True,
+        ) as connection:
+            connection.execute(sql)
+
+    def create(self) -> None:
+        self._run(f'DROP DATABASE IF EXISTS "{self.name}"')
+        self._run(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self) -> None:
+        self._run(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+class DaphneServer:
+    """`daphne <project>.asgi:application` on a free port; start(), stop(), restart()."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, port: int | None = None) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.port = port or free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        asgi = os.environ["DJANGO_SETTINGS_MODULE"].rsplit(".", 1)[0] + ".asgi:application"
+        log = self.log_path.open("a")
+        self.process = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                *DAPHNE_LIMITS,
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                asgi,
+            ],
+            cwd=PROJECT_DIR,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for_port(self.port, timeout=30, process=self.process)
+        except (RuntimeError, TimeoutError) as error:
+            self.stop()
+            raise RuntimeError(f"daphne did not start: {error}\n{self.log_tail()}") from None
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class RedisServer:
+    """A throwaway `redis-server` on a free port (no persistence), for tests that need Redis."""
+
+    def __init__(self, log_path: Path) -> None:
+        self.port = free_port()
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise FileNotFoundError("redis-server is not installed")
+        self.process = subprocess.Popen(  # noqa: S603
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=self.log_path.open("a"),
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.port, timeout=10, process=self.process)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+class Worker:
+    """`manage.py runworker <channels>` in a child process."""
+
+    def __init__(self, env: dict[str, str], channels: list[str], log_path: Path) -> None:
+        self.process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "manage.py", "runworker", *channels],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=log_path.open("a"),
+            stderr=subprocess.STDOUT,
+        )
+        self.env = env
+        self.channels = channels
+
+    def wait_until_listening(self, timeout: float = 30) -> None:
+        """Return once a job sent now reaches this worker.
+
+        The core Redis layer keeps a job in Redis until a worker takes it, so
+        there is nothing to wait for; the pub/sub layer drops a job published
+        before the worker has subscribed, so wait for its subscriptions.
+        """
+        if self.env.get("REDIS_CHANNEL_LAYER") != "pubsub":
+            return
+        import redis  # only the Redis tests get here
+
+        client = redis.Redis.from_url(self.env["REDIS_URL"])
+        deadline = time.monotonic() + timeout
+        try:
+            while not all(client.pubsub_channels(f"*{name}") for name in self.channels):
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the worker is not listening on {self.channels}")
+                time.sleep(0.1)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class FlakyProxy:
+    """A TCP proxy in front of a server, to simulate a network drop.
+
+    cut() closes every proxied connection and refuses new ones (they are
+    accepted and closed at once) until restore().
+    """
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.connections: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        self.is_cut = False
+        threading.Thread(target=self._accept_loop, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def cut(self) -> None:
+        with self.lock:
+            self.is_cut = True
+            for connection in self.connections:
+                self._close(connection)
+            self.connections.clear()
+
+    def restore(self) -> None:
+        with self.lock:
+            self.is_cut = False
+
+    def close(self) -> None:
+        self.cut()
+        self._close(self.listener)
+
+    def _accept_loop(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # listener closed
+            with self.lock:
+                if self.is_cut:
+                    self._close(client)
+                    continue
+                try:
+                    upstream = socket.create_connection(("127.0.0.1", self.target_port))
+                except OSError:
+                    self._close(client)
+                    continue
+                self.connections.update((client, upstream))
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            self._close(source)
+            self._close(target)
+
+    @staticmethod
+    def _close(connection: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            connection.shutdown(socket.SHUT_RDWR)
+        connection.close()

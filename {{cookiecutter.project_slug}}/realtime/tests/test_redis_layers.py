@@ -1,0 +1,54 @@
+"""The Redis channel layers as configured in settings, against a real Redis."""
+
+import asyncio
+
+import pytest
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+
+from realtime.broadcast import frame_event
+from realtime.consumers import RealtimeConsumer
+from realtime.layers import redis_layer
+
+# Longer than the 5 s socket timeout redis-py 8 gives connections by default,
+# which would cut the core layer's blocking read (channels_redis issue 422).
+IDLE_SECONDS = 7
+
+
+class CoreListener(RealtimeConsumer):
+    groups_layer_alias = "core"
+
+    async def connect(self):
+        await self.accept()
+        await self.join("idle-test")
+
+
+class PubSubListener(CoreListener):
+    groups_layer_alias = "pubsub"
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db  # channels closes stale DB connections around each message
+async def test_idle_sockets_still_receive_on_both_redis_layers(redis_url, settings):
+    settings.CHANNEL_LAYERS = {
+        "core": redis_layer(redis_url, "core", prefix="idle-core"),
+        "pubsub": redis_layer(redis_url, "pubsub", prefix="idle-pubsub"),
+    }
+    sockets = {
+        "core": WebsocketCommunicator(CoreListener.as_asgi(), "/"),
+        "pubsub": WebsocketCommunicator(PubSubListener.as_asgi(), "/"),
+    }
+    for socket in sockets.values():
+        assert (await socket.connect())[0]
+    await asyncio.sleep(IDLE_SECONDS)
+    for alias, socket in sockets.items():
+        await get_channel_layer(alias).group_send(
+            "idle-test", frame_event("idle-test", "ping", layer=alias)
+        )
+        assert await socket.receive_json_from(timeout=5) == {"type": "ping", "layer": alias}
+        await socket.disconnect()
+
+
+def test_an_unknown_layer_flavor_is_refused():
+    with pytest.raises(ValueError, match="REDIS_CHANNEL_LAYER"):
+        redis_layer("redis://localhost", "rabbit")

@@ -1,0 +1,32 @@
+"""ASGI entry point: HTTP goes to Django, WebSockets to the Channels consumers.
+
+Serve it with daphne: `daphne {{ cookiecutter.project_slug }}.asgi:application`.
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{{ cookiecutter.project_slug }}.settings")
+
+# Build the Django app first: it sets Django up, so the imports below can load models.
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from .routing import channel_routes, websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # Browsers cannot set headers on a WebSocket, so consumers authenticate
+        # with the session cookie; the Origin check stops other sites using it.
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+        # Background jobs sent with channel_layer.send(), run by `manage.py runworker`.
+        "channel": ChannelNameRouter(channel_routes),
+    }
+)

@@ -1,0 +1,169 @@
+"""Settings, read from the environment (12-factor).
+
+Everything that differs between machines comes from an environment variable or
+from the `.env` file next to manage.py; `.env.example` lists them all.
+"""
+
+from pathlib import Path
+
+import environ
+
+from realtime.layers import redis_layer
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+env.read_env(BASE_DIR / ".env")  # variables already set in the environment win
+
+SECRET_KEY = env("SECRET_KEY")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# HTTPS, on by default outside DEBUG. Behind a TLS-terminating proxy, run daphne
+# with --proxy-headers and have the proxy set X-Forwarded-Proto. HTTPS=false is
+# only for production-like runs over plain http on one machine (the browser tests).
+HTTPS = env.bool("HTTPS", default=not DEBUG)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+
+PROJECT_NAME = "{{ cookiecutter.project_name }}"
+
+INSTALLED_APPS = [
+    "daphne",  # must precede staticfiles so `runserver` serves WebSockets too
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "realtime",
+    "accounts",
+{%- if cookiecutter.use_chat == "y" %}
+    "chat",
+{%- endif %}
+{%- if cookiecutter.use_notifications == "y" %}
+    "notifications",
+{%- endif %}
+{%- if cookiecutter.use_game == "y" %}
+    "game",
+{%- endif %}
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "{{ cookiecutter.project_slug }}.urls"
+WSGI_APPLICATION = "{{ cookiecutter.project_slug }}.wsgi.application"
+ASGI_APPLICATION = "{{ cookiecutter.project_slug }}.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "realtime.context_processors.site",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Write-ahead log: readers never wait for the writer, and a commit does not
+    # wait for a disk sync (consumers write a message or presence row at a time).
+    # IMMEDIATE transactions take the write lock up front instead of failing
+    # with "database is locked" halfway.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Channel layer: how consumers in different processes reach each other.
+# Without REDIS_URL an in-memory layer serves one process (development, the demo).
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": redis_layer(
+            REDIS_URL,
+            flavor=env("REDIS_CHANNEL_LAYER", default="core"),
+            prefix=env("REDIS_PREFIX", default="asgi"),
+        )
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG  # serve straight from the apps while developing
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# The realtime core (realtime/): limits applied to every WebSocket consumer.
+REALTIME = {
+    # Largest text frame a consumer accepts; daphne's own limit is set to match
+    # (see the Makefile's `run` target and the Procfile).
+    "MAX_MESSAGE_BYTES": env.int("REALTIME_MAX_MESSAGE_BYTES", default=16 * 1024),
+    # A presence row not refreshed for this long is ignored (its process died).
+    "PRESENCE_TTL_SECONDS": 90,
+    # How often an open socket re-joins its groups (and notices a lost layer).
+    "KEEPALIVE_SECONDS": env.float("REALTIME_KEEPALIVE_SECONDS", default=10),
+    # Inbound messages per connection: bursts of BURST, then PER_SECOND a second.
+    # Over it, a message is refused with a "rate_limited" error frame.
+    "RATE_LIMIT": {"BURST": 20, "PER_SECOND": 5},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,9 @@
+"""WSGI entry point, for management tools that expect one; serve the site with daphne (asgi.py)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{{ cookiecutter.project_slug }}.settings")
+
+application = get_wsgi_application()
