@@ -94,16 +94,15 @@ class Hub:
                     with suppress(*LAYER_ERRORS):  # a Redis that is down forgets it anyway
                         await self.layer.group_discard(group, self.channel_name)
             if not self.members:
-                self._stop()
+                await self._stop()
 
-    def _stop(self) -> None:
+    async def _stop(self) -> None:
         """No sockets left in this process: stop listening until the next one joins."""
-        for task in self.tasks:
-            task.cancel()
-        self.tasks = []
+        tasks, self.tasks = self.tasks, []
         self.channel_name = None
         self.pending.clear()  # frames for sockets that are gone; never for the next ones
         self.has_pending.clear()
+        await cancel_and_wait(tasks)
 
     def sockets(self) -> set[Socket]:
         return set().union(*self.members.values())
@@ -169,6 +168,22 @@ class Hub:
                 present = [socket.socket_id for socket in self.sockets() if socket.in_presence]
                 if present:
                     await database_sync_to_async(presence.refresh)(present)
+
+
+async def cancel_and_wait(tasks: list[asyncio.Task]) -> None:
+    """Cancel `tasks` and return once every one has ended.
+
+    One cancel() is not always enough on Python 3.11: redis-py writes each
+    command through asyncio.wait_for, which there can swallow a cancellation
+    (CPython gh-86296, fixed in 3.12), and the task then goes on reading from
+    Redis. So cancel again until each task has ended; asyncio.wait never
+    swallows the caller's own cancellation.
+    """
+    pending = set(tasks)
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.1)
 
 
 # One hub per channel layer and event loop: in a server that is one per process.

@@ -1,12 +1,11 @@
 """Generated garbage against the chat consumers: no crash, no half-written rows."""
 
 import pytest
-from asgiref.sync import async_to_sync
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chat.models import Message, Room
-from realtime.testing.garbage import frames, throw
+from realtime.testing.garbage import frames, run_example, throw
 
 pytestmark = pytest.mark.django_db(transaction=True)  # consumers close connections
 
@@ -27,7 +26,7 @@ def test_the_room_consumer_survives_garbage(ws_connect, alice, batch):
             await socket.send_json_to({"type": "chat.send", "text": "still alive"})
             await until_message(socket, "still alive")
 
-    async_to_sync(scenario)()
+    run_example(scenario)
     for message in Message.objects.all():  # nothing half-written
         assert message.author_id is not None and 0 < len(message.text.strip()) <= 2000
 
@@ -50,4 +49,4 @@ def test_the_lobby_consumer_answers_garbage_with_errors(ws_connect, alice, batch
             replies = await throw(socket, batch)
             assert all(r["type"] in {"chat.rooms", "error"} for r in replies)
 
-    async_to_sync(scenario)()
+    run_example(scenario)

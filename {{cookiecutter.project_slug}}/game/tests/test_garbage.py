@@ -1,13 +1,12 @@
 """Generated garbage against the game consumer: no crash, and the game only changes by the rules."""
 
 import pytest
-from asgiref.sync import async_to_sync
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from game import services
 from game.models import Game, Move
-from realtime.testing.garbage import frames, throw
+from realtime.testing.garbage import frames, run_example, throw
 
 pytestmark = pytest.mark.django_db(transaction=True)  # consumers close connections
 
@@ -28,7 +27,7 @@ def test_the_game_consumer_survives_garbage(ws_connect, alice, bob, batch):
             while (await socket.receive_json_from(timeout=2))["type"] != "error":
                 pass
 
-    async_to_sync(scenario)()
+    run_example(scenario)
     game.refresh_from_db()
     moves = list(Move.objects.filter(game=game).order_by("number"))
     assert game.version == len(moves) == game.state["moves"]  # the record and the state agree

@@ -1,13 +1,12 @@
 """Generated garbage against the notifications consumer: no crash, nobody else's data touched."""
 
 import pytest
-from asgiref.sync import async_to_sync
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from notifications import services
 from notifications.models import Notification
-from realtime.testing.garbage import frames, throw
+from realtime.testing.garbage import frames, run_example, throw
 
 pytestmark = pytest.mark.django_db(transaction=True)  # pushes wait for commit
 
@@ -35,5 +34,5 @@ def test_the_notifications_consumer_survives_garbage(ws_connect, alice, bob, bat
             while (await socket.receive_json_from(timeout=2))["type"] != "notifications.read":
                 pass
 
-    async_to_sync(scenario)()
+    run_example(scenario)
     assert Notification.objects.get(pk=bobs.pk).read_at is None  # never alice's to mark

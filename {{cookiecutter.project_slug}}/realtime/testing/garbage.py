@@ -2,6 +2,8 @@
 
 import json
 
+from asgiref.sync import async_to_sync
+from channels.layers import channel_layers
 from hypothesis import strategies as st
 
 from .frames import drain
@@ -44,3 +46,12 @@ async def throw(communicator, batch: list) -> list[dict]:
         key = "bytes" if isinstance(frame, bytes) else "text"
         await communicator.send_input({"type": "websocket.receive", key: frame})
     return await drain(communicator, seconds=0.05)
+
+
+def run_example(scenario) -> None:
+    """Run one Hypothesis example's async `scenario()` in an event loop of its own,
+    with a channel layer of its own, as the _fresh_channel_layer fixture gives each
+    test: a Redis layer binds its locks to the event loop it was first used in.
+    """
+    channel_layers.backends.clear()
+    async_to_sync(scenario)()

@@ -8,6 +8,7 @@ from channels.testing import WebsocketCommunicator
 
 from realtime.broadcast import frame_event
 from realtime.consumers import RealtimeConsumer
+from realtime.hub import get_hub
 from realtime.layers import redis_layer
 
 # Longer than the 5 s socket timeout redis-py 8 gives connections by default,
@@ -47,6 +48,38 @@ async def test_idle_sockets_still_receive_on_both_redis_layers(redis_url, settin
         )
         assert await socket.receive_json_from(timeout=5) == {"type": "ping", "layer": alias}
         await socket.disconnect()
+
+
+class IdleSocket:
+    """The least a hub needs of a socket."""
+
+    socket_id = "idle"
+    in_presence = False
+
+    async def deliver(self, message):
+        pass
+
+    async def close(self, code=None):
+        pass
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("flavor", ["core", "pubsub"])
+async def test_a_stopped_hub_leaves_no_task_reading_from_redis(redis_url, settings, flavor):
+    """However a stop lands in the hub's Redis reads, every hub task ends.
+
+    On Python 3.11 one cancel() can be swallowed inside redis-py (hub.cancel_and_wait),
+    leaving a task that reads from Redis forever and hangs the event loop's shutdown.
+    """
+    settings.CHANNEL_LAYERS = {"default": redis_layer(redis_url, flavor, prefix=f"stop-{flavor}")}
+    hub, socket = get_hub(), IdleSocket()
+    for step in range(150):  # stop at every point of the first 15 ms of reading
+        await hub.join("stop-test", socket)
+        tasks = list(hub.tasks)
+        await asyncio.sleep(step / 10_000)
+        await hub.leave(socket, ["stop-test"])
+        _, running = await asyncio.wait(tasks, timeout=5)
+        assert not running, f"stopped {step / 10:.1f} ms in, a hub task still runs"
 
 
 def test_an_unknown_layer_flavor_is_refused():
