@@ -7,9 +7,10 @@ from baking import bake, run
 
 @pytest.fixture(scope="session")
 def default_project(tmp_path_factory) -> Path:
-    """The project baked with every default, installed with its own `make install`."""
+    """The project baked with every default, installed with its own `make install`,
+    and a browser for the Playwright tests (`make browser`) of every bake."""
     project = bake(tmp_path_factory.mktemp("default"))
-    run(["make", "install"], cwd=project)
+    run(["make", "install", "browser"], cwd=project)
     return project
 
 

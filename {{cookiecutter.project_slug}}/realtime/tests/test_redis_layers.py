@@ -64,6 +64,9 @@ class IdleSocket:
 
 
 @pytest.mark.asyncio
+# pytest-django runs database tests first, so this one runs before the browser tests:
+# Playwright's sync API leaves its event loop set in this thread for the session.
+@pytest.mark.django_db
 @pytest.mark.parametrize("flavor", ["core", "pubsub"])
 async def test_a_stopped_hub_leaves_no_task_reading_from_redis(redis_url, settings, flavor):
     """However a stop lands in the hub's Redis reads, every hub task ends.
