@@ -30,15 +30,15 @@ COMBINATIONS = {
 # Where the generated tests run, and which of them (a representative subset; the
 # defaults run their own `make test` further down). Each Redis layer in full,
 # browsers included: core with Postgres, pub/sub with SQLite. Each app switched off,
-# without the browser tests: what stays must not lean on what went. The unusual
+# without the browser and load tests: what stays must not lean on what went. The unusual
 # name through the pages that show it.
 GENERATED_TESTS = {
     "postgres-redis": ["-m", "not load"],
     "pubsub-bare": ["-m", "not load"],
-    "no-chat": ["-m", "not e2e"],
-    "no-notifications": ["-m", "not e2e"],
-    "no-game": ["-m", "not e2e"],
-    "core-only": ["-m", "not e2e"],
+    "no-chat": ["-m", "not e2e and not load"],
+    "no-notifications": ["-m", "not e2e and not load"],
+    "no-game": ["-m", "not e2e and not load"],
+    "core-only": ["-m", "not e2e and not load"],
     "unusual-name": ["accounts", "chat/tests/test_views.py"],
 }
 JINJA = re.compile(r"\{\{|\{%|\{#")

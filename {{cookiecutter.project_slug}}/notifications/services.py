@@ -13,7 +13,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from realtime.broadcast import broadcast_from_sync, reaches_other_processes
+from realtime.broadcast import broadcast_from_sync, reaches_open_sockets, reaches_other_processes
+from realtime.hub import serves_sockets
 
 from .models import Announcement, Notification
 
@@ -37,16 +38,48 @@ def check_link(link: str) -> str:
 
 
 def notify(recipient, title: str, body: str = "", link: str = "", level: str = "info"):
-    """Store a notification for `recipient`, then push it to all their open tabs (sync code)."""
+    """Store a notification for `recipient`, then push it to all their open tabs (sync code).
+
+    Where a push cannot reach the tabs (a command on the in-memory layer), it is
+    stored as push_pending and the server process pushes it on its next sweep.
+    """
+    pushes_from_here = reaches_open_sockets()
     notification = Notification.objects.create(
-        recipient=recipient, title=title, body=body, link=check_link(link), level=level
+        recipient=recipient,
+        title=title,
+        body=body,
+        link=check_link(link),
+        level=level,
+        push_pending=not pushes_from_here,
     )
-    transaction.on_commit(
-        lambda: broadcast_from_sync(
-            user_group(recipient.pk), "notifications.new", notification=notification.as_frame()
-        )
-    )
+    if pushes_from_here:
+        transaction.on_commit(lambda: push(notification))
     return notification
+
+
+def push(notification: Notification) -> None:
+    broadcast_from_sync(
+        user_group(notification.recipient_id),
+        "notifications.new",
+        notification=notification.as_frame(),
+    )
+
+
+def push_pending(limit: int = 500) -> int:
+    """Push the notifications stored as push_pending, oldest first; returns how many.
+
+    Each is claimed by clearing its mark first, so two server processes sweeping
+    at once never push one twice.
+    """
+    pushed = 0
+    for notification in Notification.objects.filter(push_pending=True).order_by("id")[:limit]:
+        claimed = Notification.objects.filter(pk=notification.pk, push_pending=True).update(
+            push_pending=False
+        )
+        if claimed:
+            push(notification)
+            pushed += 1
+    return pushed
 
 
 async def anotify(recipient, title: str, body: str = "", link: str = "", level: str = "info"):
@@ -60,17 +93,19 @@ def announce(title: str, body: str = "", link: str = "", level: str = "info") ->
     Once the transaction commits, a job wakes the background worker, which stores
     one copy per user and pushes (deliver_pending). The job carries nothing: if it
     is lost (no worker listening), the announcement waits in the database for the
-    next job or `manage.py deliver_announcements`.
+    next job or `manage.py deliver_announcements`. Returns True then.
 
     With the in-memory channel layer no worker can receive the job (it lives in
-    another process), so the fan-out runs here instead; returns False then.
+    another process), so the server process fans it out itself: right here in a
+    server, on its next sweep when announced from a command. Returns False then.
     """
     Announcement.objects.create(title=title, body=body, link=check_link(link), level=level)
-    if not reaches_other_processes():
+    if reaches_other_processes():
+        transaction.on_commit(wake_the_worker)
+        return True
+    if serves_sockets():
         transaction.on_commit(deliver_pending)
-        return False
-    transaction.on_commit(wake_the_worker)
-    return True
+    return False
 
 
 def wake_the_worker() -> None:

@@ -66,7 +66,7 @@ def announce(request):
     else:
         messages.info(
             request,
-            "Announcement sent from this request: the in-memory channel layer has no "
+            "Announcement sent by this server: the in-memory channel layer has no "
             "background worker. With REDIS_URL set, `make worker` sends it instead.",
         )
     return redirect("notifications:list")

@@ -12,6 +12,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from redis.exceptions import RedisError
 
 from .envelope import ProtocolError, encode
+from .hub import serves_sockets
 
 UNDELIVERED = (
     "Saved, but it could not be pushed live just now (the message service is unreachable). "
@@ -44,3 +45,10 @@ def broadcast_from_sync(group: str, message_type: str, **fields: Any) -> None:
 def reaches_other_processes() -> bool:
     """False for the in-memory layer, whose groups exist only inside one process."""
     return not isinstance(get_channel_layer(), InMemoryChannelLayer)
+
+
+def reaches_open_sockets() -> bool:
+    """Whether a broadcast sent from here reaches the open sockets: always through
+    Redis; through the in-memory layer only from the server process that holds them
+    (anywhere else, store it for that process's sweep: realtime.signals.sweep)."""
+    return reaches_other_processes() or serves_sockets()

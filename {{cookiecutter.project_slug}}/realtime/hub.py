@@ -27,11 +27,11 @@ from typing import Protocol
 
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from . import presence
+from . import presence, signals
 
 logger = logging.getLogger("realtime")
 
@@ -80,6 +80,8 @@ class Hub:
                     asyncio.create_task(self._deliver()),
                     asyncio.create_task(self._keep_alive()),
                 ]
+                if isinstance(self.layer, InMemoryChannelLayer):
+                    self.tasks.append(asyncio.create_task(self._sweep()))
 
     async def leave(self, socket: Socket, groups: list[str]) -> None:
         """Remove `socket` from `groups`; the last socket out of a group takes the process out."""
@@ -169,6 +171,15 @@ class Hub:
                 if present:
                     await database_sync_to_async(presence.refresh)(present)
 
+    async def _sweep(self) -> None:
+        """In-memory layer only: push what processes without sockets stored (signals.sweep)."""
+        while True:
+            await asyncio.sleep(settings.REALTIME["SWEEP_SECONDS"])
+            results = await database_sync_to_async(signals.sweep.send_robust)(sender=Hub)
+            for receiver, result in results:
+                if isinstance(result, Exception):
+                    logger.error("sweep receiver %s failed: %r", receiver.__qualname__, result)
+
 
 async def cancel_and_wait(tasks: list[asyncio.Task]) -> None:
     """Cancel `tasks` and return once every one has ended.
@@ -188,6 +199,11 @@ async def cancel_and_wait(tasks: list[asyncio.Task]) -> None:
 
 # One hub per channel layer and event loop: in a server that is one per process.
 _hubs: "weakref.WeakKeyDictionary[object, Hub]" = weakref.WeakKeyDictionary()
+
+
+def serves_sockets() -> bool:
+    """Whether this process has open sockets (it is a server, and someone is connected)."""
+    return any(hub.members for hub in list(_hubs.values()))
 
 
 def get_hub(alias: str = DEFAULT_CHANNEL_LAYER) -> Hub:

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from realtime.testing.pages import connection_status
-from realtime.testing.servers import Worker, manage
+from realtime.testing.servers import DaphneServer, Worker, manage
 
 pytestmark = pytest.mark.e2e
 
@@ -104,6 +104,32 @@ def test_manage_py_notify_in_another_process_reaches_the_browser(
 
     expect(toast(bob, "Sent from the command line")).to_be_visible()
     expect(unread_badge(bob)).to_have_accessible_name(re.compile(r"1 unread"))
+
+
+@pytest.fixture(scope="module")
+def in_memory_server(server_env, tmp_path_factory):
+    """daphne on the in-memory channel layer, as `make demo` runs it (REDIS_URL empty)."""
+    env = {**server_env, "REDIS_URL": ""}
+    server = DaphneServer(env, tmp_path_factory.mktemp("in-memory") / "daphne.log")
+    server.start()
+    yield server, env
+    server.stop()
+
+
+def test_manage_py_notify_reaches_the_browser_on_the_in_memory_layer(in_memory_server, guest_page):
+    """No Redis: the command stores, and the server pushes what it stored within a second."""
+    server, env = in_memory_server
+    bob, bob_name = guest_page(server.url)
+    open_connected(bob, f"{server.url}/")
+
+    manage(env, "notify", "--user", bob_name, "Sent from the command line")
+    expect(toast(bob, "Sent from the command line")).to_be_visible()
+    expect(unread_badge(bob)).to_have_accessible_name(re.compile(r"1 unread"))
+
+    text = f"Announced from the command line ({os.getpid()})"
+    manage(env, "notify", "--all", text)
+    expect(toast(bob, text)).to_be_visible()
+    expect(unread_badge(bob)).to_have_accessible_name(re.compile(r"2 unread"))
 
 
 def test_an_announcement_through_the_worker_reaches_users_on_every_process(

@@ -22,16 +22,16 @@ class Command(BaseCommand):
         if not reaches_other_processes():
             self.stderr.write(
                 self.style.WARNING(
-                    "Warning: the in-memory channel layer does not leave this process, so no "
-                    "open browser is reached now (users see it on their next page load). "
-                    "Set REDIS_URL to push live."
+                    "Warning: the in-memory channel layer does not leave this process, so "
+                    "this command reaches no browser itself. It stores the notification; a "
+                    "server running on this database (make run) pushes it to open tabs "
+                    "within a second, and everyone else sees it on their next page load. "
+                    "Set REDIS_URL to push through Redis."
                 )
             )
         if everyone:
             queued = services.announce(title, body=body, link=link, level=level)
-            where = (
-                "queued for the notifications-fanout worker" if queued else "stored for everyone"
-            )
+            where = "queued for the notifications-fanout worker" if queued else "stored"
             self.stdout.write(self.style.SUCCESS(f"Announcement {where}."))
             return
         users = list(get_user_model().objects.filter(username__in=usernames))
