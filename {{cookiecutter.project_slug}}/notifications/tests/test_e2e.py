@@ -132,6 +132,21 @@ def test_manage_py_notify_reaches_the_browser_on_the_in_memory_layer(in_memory_s
     expect(unread_badge(bob)).to_have_accessible_name(re.compile(r"2 unread"))
 
 
+def test_what_a_command_stored_while_no_tab_was_open_is_counted_once(in_memory_server, guest_page):
+    """The page counts it, then the server's sweep pushes it: the badge must not add it twice."""
+    server, env = in_memory_server
+    bob, bob_name = guest_page(server.url)
+    bob.goto("about:blank")  # bob's only tab leaves: nothing for the server to push to
+    manage(env, "notify", "--user", bob_name, "While you were away")
+
+    open_connected(bob, f"{server.url}/")
+    manage(env, "notify", "--user", bob_name, "Now that you are here")
+
+    expect(toast(bob, "Now that you are here")).to_be_visible()  # swept after the first one
+    expect(unread_badge(bob)).to_have_accessible_name(re.compile(r"Notifications\s+2 unread"))
+    expect(toast(bob, "While you were away")).to_have_count(0)  # the page already counted it
+
+
 def test_an_announcement_through_the_worker_reaches_users_on_every_process(
     redis_daphne_servers, redis_server_env, guest_page, tmp_path
 ):
