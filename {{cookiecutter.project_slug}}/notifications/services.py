@@ -118,8 +118,11 @@ def deliver_pending() -> int:
 
     Safe to run often and in several processes at once: each announcement is
     locked, copied to every active user and marked delivered in one transaction,
-    so nobody gets it twice.
+    so nobody gets it twice. With nothing pending it only reads (a write
+    transaction would take SQLite's write lock, as often as a server sweeps).
     """
+    if not Announcement.objects.filter(delivered_at__isnull=True).exists():
+        return 0
     delivered = 0
     while deliver_next():
         delivered += 1

@@ -8,11 +8,11 @@ process's hub (realtime/hub.py) writes it unchanged to those sockets.
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels.layers import get_channel_layer
 from redis.exceptions import RedisError
 
 from .envelope import ProtocolError, encode
-from .hub import serves_sockets
+from .hub import crosses_processes, serves_sockets
 
 UNDELIVERED = (
     "Saved, but it could not be pushed live just now (the message service is unreachable). "
@@ -43,8 +43,8 @@ def broadcast_from_sync(group: str, message_type: str, **fields: Any) -> None:
 
 
 def reaches_other_processes() -> bool:
-    """False for the in-memory layer, whose groups exist only inside one process."""
-    return not isinstance(get_channel_layer(), InMemoryChannelLayer)
+    """Whether the default channel layer crosses processes (Redis: yes; in-memory: no)."""
+    return crosses_processes(get_channel_layer())
 
 
 def reaches_open_sockets() -> bool:

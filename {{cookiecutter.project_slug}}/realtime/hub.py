@@ -80,7 +80,7 @@ class Hub:
                     asyncio.create_task(self._deliver()),
                     asyncio.create_task(self._keep_alive()),
                 ]
-                if isinstance(self.layer, InMemoryChannelLayer):
+                if not crosses_processes(self.layer) and signals.sweep.has_listeners():
                     self.tasks.append(asyncio.create_task(self._sweep()))
 
     async def leave(self, socket: Socket, groups: list[str]) -> None:
@@ -179,6 +179,11 @@ class Hub:
             for receiver, result in results:
                 if isinstance(result, Exception):
                     logger.error("sweep receiver %s failed: %r", receiver.__qualname__, result)
+
+
+def crosses_processes(layer) -> bool:
+    """False for the in-memory layer, whose groups exist only inside one process."""
+    return not isinstance(layer, InMemoryChannelLayer)
 
 
 async def cancel_and_wait(tasks: list[asyncio.Task]) -> None:
