@@ -30,7 +30,6 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = BENCH_DIR.parent
-SLUG = "realtime_django"
 DAPHNE_LIMITS = ["--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"]
 
 
@@ -134,7 +133,7 @@ class Bench:
         redis_url = os.environ.get("REDIS_URL") or self.start_redis()
         self.env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": f"{SLUG}.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}",
             "REDIS_URL": redis_url,
             "REDIS_CHANNEL_LAYER": "core",
@@ -181,7 +180,7 @@ class Bench:
 
     def serve(self, target: str) -> tuple[subprocess.Popen, int]:
         port = free_port()
-        app = "reference:application" if target == "reference" else f"{SLUG}.asgi:application"
+        app = "reference:application" if target == "reference" else "config.asgi:application"
         log = (self.work / f"daphne-{target}.log").open("w")
         daphne = subprocess.Popen(
             [

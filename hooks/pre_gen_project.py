@@ -1,6 +1,5 @@
 """Reject options that would generate a broken project, with a one-line reason."""
 
-import keyword
 import sys
 import zoneinfo
 
@@ -22,43 +21,15 @@ SWITCHES = {
     "use_docker": {{ cookiecutter.use_docker | tojson }},
 }
 
-# The slug becomes the project's settings package (`<slug>.settings`), so it must
-# not shadow a module the project imports, nor one of its own apps.
-SHADOWED = set(sys.stdlib_module_names) | {
-    "accounts",
-    "asgiref",
-    "channels",
-    "channels_redis",
-    "chat",
-    "daphne",
-    "django",
-    "environ",
-    "game",
-    "hypothesis",
-    "notifications",
-    "playwright",
-    "pydantic",
-    "pytest",
-    "realtime",
-    "redis",
-    "test",
-    "tests",
-    "twisted",
-    "whitenoise",
-}
-
 
 def problem() -> str | None:
     if not NAME.strip() or '"' in NAME or "\\" in NAME:
         return "project_name must be non-empty and contain no double quote or backslash."
     if not SLUG.isidentifier() or not SLUG.isascii():
-        return f"project_slug '{SLUG}' is not a valid Python identifier (use lowercase letters, digits and _)."
-    if keyword.iskeyword(SLUG) or keyword.issoftkeyword(SLUG):
-        return f"project_slug '{SLUG}' is a Python keyword."
+        # It names the folder, the package in pyproject.toml and the Postgres database.
+        return f"project_slug '{SLUG}' is not a valid identifier (use lowercase letters, digits and _)."
     if SLUG != SLUG.lower():
         return f"project_slug '{SLUG}' must be lowercase."
-    if SLUG in SHADOWED:
-        return f"project_slug '{SLUG}' would shadow the Python module '{SLUG}'; pick another name."
     for name, value in SWITCHES.items():
         if value not in ("y", "n"):
             return f"{name} must be 'y' or 'n', not '{value}'."

@@ -14,7 +14,7 @@ from pathlib import Path
 import django
 
 sys.path.insert(0, os.getcwd())
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"{Path.cwd().name}.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402

@@ -148,7 +148,7 @@ def test_a_switched_off_app_is_gone_everywhere(tmp_path, project_python, switch,
     project = bake(tmp_path, **{switch: "n"})
     assert not (project / app).exists()
     script = (
-        "from realtime_django import routing; "
+        "from config import routing; "
         "print([p.pattern for p in routing.websocket_urlpatterns], routing.channel_routes); "
         "from django.test import Client; "
         "print(Client(HTTP_HOST='localhost').get('/').content.decode())"

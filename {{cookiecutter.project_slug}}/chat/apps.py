@@ -5,7 +5,7 @@ class ChatConfig(AppConfig):
     """Chat rooms with history, presence, typing and loss-free reconnect."""
 
     name = "chat"
-    # Shown in the site navigation and on the home page (realtime.context_processors).
+    # Shown in the site navigation and on the home page (config.context_processors).
     nav_label = "Chat"
     nav_url = "chat:rooms"
     nav_description = (

@@ -5,7 +5,8 @@
 - redis_url, redis_server_env, redis_daphne_servers: the same on Redis, two processes.
 - guest_page: a new browser context signed in as a fresh guest.
 - browser_type_launch_args: Playwright's Chromium, else a system Chromium.
-- ws_connect: a WebsocketCommunicator through the project's real ASGI stack.
+- ws_connect: a WebsocketCommunicator through the project's own ASGI application
+  (config/asgi.py: its origin check, session auth and routing, exactly as served).
 - alice, bob: two users (the test's django_db mark gives them a database).
 """
 
@@ -14,11 +15,8 @@ import os
 from http.cookies import SimpleCookie
 
 import pytest
-from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
-from channels.routing import URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
@@ -164,14 +162,14 @@ def bob(django_user_model):
 
 @pytest.fixture
 def ws_connect():
-    """Open WebSockets as a given user (or anonymous) through origin check and auth.
+    """Open WebSockets as a given user (or anonymous) through the project's application.
 
     async with ws_connect("/ws/chat/lobby/", user) as communicator: ...
-    """
 
-    application = AllowedHostsOriginValidator(
-        AuthMiddlewareStack(URLRouter(_websocket_urlpatterns()))
-    )
+    It is config.asgi.application itself, not a copy: remove the origin check or
+    the session middleware there, and the tests that rely on them fail.
+    """
+    from config.asgi import application
 
     @contextlib.asynccontextmanager
     async def connect(path, user=None, origin="http://testserver", expect_accept=True):
@@ -189,13 +187,6 @@ def ws_connect():
             await communicator.disconnect()
 
     return connect
-
-
-def _websocket_urlpatterns():
-    from importlib import import_module
-
-    package = settings.ROOT_URLCONF.rsplit(".", 1)[0]
-    return import_module(f"{package}.routing").websocket_urlpatterns
 
 
 def _session_cookie(user) -> str:

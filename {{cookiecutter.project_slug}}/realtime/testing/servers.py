@@ -111,7 +111,6 @@ class DaphneServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        asgi = os.environ["DJANGO_SETTINGS_MODULE"].rsplit(".", 1)[0] + ".asgi:application"
         log = self.log_path.open("a")
         self.process = subprocess.Popen(  # noqa: S603
             [
@@ -123,7 +122,7 @@ class DaphneServer:
                 "127.0.0.1",
                 "-p",
                 str(self.port),
-                asgi,
+                "config.asgi:application",
             ],
             cwd=PROJECT_DIR,
             env=self.env,

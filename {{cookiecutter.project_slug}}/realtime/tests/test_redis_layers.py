@@ -6,10 +6,10 @@ import pytest
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
+from config.layers import redis_layer
 from realtime.broadcast import frame_event
 from realtime.consumers import RealtimeConsumer
 from realtime.hub import get_hub
-from realtime.layers import redis_layer
 
 # Longer than the 5 s socket timeout redis-py 8 gives connections by default,
 # which would cut the core layer's blocking read (channels_redis issue 422).

@@ -1,13 +1,13 @@
 """ASGI entry point: HTTP goes to Django, WebSockets to the Channels consumers.
 
-Serve it with daphne: `daphne {{ cookiecutter.project_slug }}.asgi:application`.
+Serve it with daphne: `daphne config.asgi:application`.
 """
 
 import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{{ cookiecutter.project_slug }}.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 # Build the Django app first: it sets Django up, so the imports below can load models.
 django_asgi_app = get_asgi_application()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import environ
 
-from realtime.layers import redis_layer
+from config.layers import redis_layer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -34,6 +34,11 @@ if HTTPS:
 
 PROJECT_NAME = "{{ cookiecutter.project_name }}"
 
+# The example apps. Each is one self-contained folder: delete it to switch the app
+# off, and its URLs, WebSocket routes and navigation entry go with it (config/urls.py,
+# config/routing.py and the context processor read this list).
+EXAMPLE_APPS = [app for app in ("chat", "notifications", "game") if (BASE_DIR / app).is_dir()]
+
 INSTALLED_APPS = [
     "daphne",  # must precede staticfiles so `runserver` serves WebSockets too
     "django.contrib.admin",
@@ -45,15 +50,7 @@ INSTALLED_APPS = [
     "channels",
     "realtime",
     "accounts",
-{%- if cookiecutter.use_chat == "y" %}
-    "chat",
-{%- endif %}
-{%- if cookiecutter.use_notifications == "y" %}
-    "notifications",
-{%- endif %}
-{%- if cookiecutter.use_game == "y" %}
-    "game",
-{%- endif %}
+    *EXAMPLE_APPS,
 ]
 
 MIDDLEWARE = [
@@ -67,9 +64,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "{{ cookiecutter.project_slug }}.urls"
-WSGI_APPLICATION = "{{ cookiecutter.project_slug }}.wsgi.application"
-ASGI_APPLICATION = "{{ cookiecutter.project_slug }}.asgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {
@@ -81,7 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "realtime.context_processors.site",
+                "config.context_processors.site",
             ],
         },
     },

@@ -1,0 +1,19 @@
+"""Every WebSocket URL of the project, and the background channels for `runworker`.
+
+Each app lists its own in <app>/routing.py: `websocket_urlpatterns`, and optionally
+`channel_routes` (channel name -> consumer) for `manage.py runworker <channel>`.
+"""
+
+from importlib import import_module
+
+from django.conf import settings
+
+app_routing = [import_module(f"{app}.routing") for app in settings.EXAMPLE_APPS]
+
+websocket_urlpatterns = [path for routing in app_routing for path in routing.websocket_urlpatterns]
+
+channel_routes = {
+    name: consumer
+    for routing in app_routing
+    for name, consumer in getattr(routing, "channel_routes", {}).items()
+}
