@@ -1,11 +1,14 @@
 """The chat's WebSocket consumers: the room list (lobby) and one room.
 
 Frames (JSON, {"type": ..., ...}; envelope and validation in realtime/):
-  browser -> server   chat.send {text}           chat.typing {}
+  browser -> server   chat.send {text, nonce}    chat.typing {}
+                      chat.delete_message {id}   chat.remove_member {username}  (staff)
   server -> browser   chat.history {messages}    chat.message {message}
                       chat.typing {user}         chat.presence {members}
+                      chat.message_deleted {id}
                       chat.rooms {rooms}         chat.room_members {room, count}
                       error {code, message, about}
+Typed events (channel layer -> consumers): chat.force_disconnect {user_id, code}
 """
 
 from typing import Annotated
@@ -17,10 +20,11 @@ from pydantic import Field, StringConstraints
 from realtime import presence
 from realtime.broadcast import broadcast
 from realtime.consumers import RealtimeConsumer, handles
-from realtime.envelope import Inbound
+from realtime.envelope import Inbound, ProtocolError
 
+from . import services
 from .models import MAX_MESSAGE_LENGTH, Room
-from .services import LOBBY_GROUP, create_message, lobby_snapshot, messages_after
+from .services import LOBBY_GROUP, lobby_snapshot, messages_after
 
 
 class SendMessage(Inbound):
@@ -35,23 +39,27 @@ class Typing(Inbound):
     pass
 
 
+class DeleteMessage(Inbound):
+    id: Annotated[int, Field(gt=0, lt=2**63)]
+
+
+class RemoveMember(Inbound):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=150)]
+
+
 class RoomConsumer(RealtimeConsumer):
     """One socket in one room: /ws/chat/<slug>/?after=<last message id the page has>."""
 
     async def connect(self):
-        if not self.user.is_authenticated:
-            await self.close()  # before accept(): the handshake is refused
-            return
         slug = self.scope["url_route"]["kwargs"]["slug"]
-        self.room = await Room.objects.filter(slug=slug).afirst()
+        # A room this user was removed from is, for them, a room that does not exist.
+        self.room = await Room.objects.filter(slug=slug).exclude(removed=self.user).afirst()
         if self.room is None:  # rooms are created by visiting their page
             await self.close()
             return
         # Join the group before reading history: a message stored after this
         # point arrives through the group, one stored before it in the history;
-        # the browser drops the few that come both ways (same id). Join before
-        # accept(), too: if the channel layer is down, the handshake fails and
-        # the browser keeps retrying instead of talking to a deaf socket.
+        # the browser drops the few that come both ways (same id).
         await self.join(self.room.group_name)
         await self.accept()
         await self.send_history()
@@ -64,19 +72,37 @@ class RoomConsumer(RealtimeConsumer):
 
     @handles("chat.send", SendMessage)
     async def on_send(self, message: SendMessage):
-        # Stored first, then broadcast: whoever misses the broadcast finds it on resume.
-        # The author comes from the session, never from the frame.
-        stored, created = await database_sync_to_async(create_message)(
+        # The service stores it, then pushes it to the room; the author is the session's.
+        stored, created = await database_sync_to_async(services.send_message)(
             self.room, self.user, message.text, message.nonce
         )
-        if created:
-            await broadcast(self.room.group_name, "chat.message", message=stored.as_frame())
-        else:  # a resend of a message already stored: confirm it to its sender only
+        if not created:  # a resend of a message already stored: confirm it to its sender only
             await self.send_frame("chat.message", message=stored.as_frame())
 
     @handles("chat.typing", Typing)
     async def on_typing(self, message: Typing):
         await broadcast(self.room.group_name, "chat.typing", user=self.user.username)
+
+    @handles("chat.delete_message", DeleteMessage)
+    async def on_delete_message(self, message: DeleteMessage):
+        await self.moderate(services.delete_message, self.room, message.id, self.user)
+
+    @handles("chat.remove_member", RemoveMember)
+    async def on_remove_member(self, message: RemoveMember):
+        await self.moderate(services.remove_member, self.room, message.username, self.user)
+
+    async def moderate(self, action, *args):
+        """Run a moderation service; it checks the user is staff, for every request."""
+        try:
+            await database_sync_to_async(action)(*args)
+        except services.ModerationError as error:
+            raise ProtocolError(error.code, str(error)) from None
+
+    async def chat_force_disconnect(self, event):
+        """A typed event to the whole room (services.remove_member): each consumer
+        in it gets it, and the removed member's close."""
+        if event["user_id"] == self.user.pk:
+            await self.close(code=event["code"])
 
     async def send_history(self):
         """Everything after the page's last message id (?after=N), or the recent messages."""
@@ -100,9 +126,6 @@ class LobbyConsumer(RealtimeConsumer):
     """The room list: live member counts of every room. It accepts no inbound frames."""
 
     async def connect(self):
-        if not self.user.is_authenticated:
-            await self.close()
-            return
         await self.join(LOBBY_GROUP)
         await self.accept()
         await self.send_frame("chat.rooms", rooms=await database_sync_to_async(lobby_snapshot)())

@@ -9,6 +9,8 @@ HISTORY_ON_LOAD = 50
 class Room(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Removed by a moderator (services.remove_member): they cannot open the room again.
+    removed = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
 
     class Meta:
         ordering = ["slug"]

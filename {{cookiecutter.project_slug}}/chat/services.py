@@ -6,12 +6,23 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from realtime import presence
-from realtime.broadcast import broadcast_from_sync
+from realtime.broadcast import broadcast_from_sync, send_event_from_sync
 from realtime.signals import notify_user
 
 from .models import Message, Room
 
 LOBBY_GROUP = "chat.lobby"  # the room list page listens here for member counts
+REMOVED = 4403  # close code: a moderator removed you from the room (browsers do not retry)
+
+
+class ModerationError(Exception):
+    """A moderation request the server refuses; `code` goes into the error frame."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 MENTION = re.compile(r"(?<![\w@])@([\w.@+-]+)")  # @username, as Django usernames allow
 
 
@@ -21,14 +32,29 @@ def messages_after(room: Room, after_id: int, limit: int = 100) -> list[dict]:
     return [message.as_frame() for message in rows]
 
 
-def create_message(room: Room, author, text: str, nonce=None) -> tuple[Message, bool]:
-    """Store a message; (message, False) if this author already sent this nonce."""
+def send_message(room: Room, author, text: str, nonce=None) -> tuple[Message, bool]:
+    """Store a message, then push it to the room once the transaction commits.
+
+    Returns (message, False) without storing or pushing anything if this author
+    already sent this nonce: a browser resending after a drop.
+    """
     resent = room.messages.select_related("author").filter(author=author, nonce=nonce)
     if nonce is not None and (existing := resent.first()):
         return existing, False
     message = Message.objects.create(room=room, author=author, text=text, nonce=nonce)
     notify_mentions(message)
+    publish(message)
     return message, True
+
+
+def publish(message: Message) -> None:
+    """Push a stored message to its room after the commit: a browser never shows a
+    message that a reload would not find."""
+    transaction.on_commit(
+        lambda: broadcast_from_sync(
+            message.room.group_name, "chat.message", message=message.as_frame()
+        )
+    )
 
 
 def notify_mentions(message: Message) -> None:
@@ -46,16 +72,45 @@ def notify_mentions(message: Message) -> None:
 
 
 def post_system_message(room: Room, text: str) -> Message:
-    """Store a message from the server and push it to the room, from any sync code.
-
-    The push waits for the surrounding transaction to commit, so a browser can
-    never receive a message that a reload would not find.
-    """
+    """Store a message from the server and push it to the room, from any sync code."""
     message = Message.objects.create(room=room, author=None, text=text)
-    transaction.on_commit(
-        lambda: broadcast_from_sync(room.group_name, "chat.message", message=message.as_frame())
-    )
+    publish(message)
     return message
+
+
+def _check_moderator(user) -> None:
+    """Staff only, read from the database for every request (not the socket's cached user)."""
+    User = get_user_model()
+    if not User.objects.filter(pk=user.pk, is_staff=True, is_active=True).exists():
+        raise ModerationError("forbidden", "Only staff can moderate rooms.")
+
+
+def remove_member(room: Room, username: str, moderator) -> None:
+    """Remove a user from the room: their sockets in it close, in every server process,
+    and they cannot open it again."""
+    _check_moderator(moderator)
+    member = get_user_model().objects.filter(username=username).first()
+    if member is None:
+        raise ModerationError("not_found", f"No user {username!r}.")
+    if member.pk == moderator.pk:
+        raise ModerationError("refused", "You cannot remove yourself.")
+    room.removed.add(member)
+    post_system_message(room, f"{member.username} was removed from #{room.slug} by a moderator.")
+    # A typed event to the whole room: each consumer runs chat_force_disconnect() and
+    # closes if it is that member's. Sockets of theirs in other rooms stay open.
+    event = {"type": "chat.force_disconnect", "user_id": member.pk, "code": REMOVED}
+    transaction.on_commit(lambda: send_event_from_sync(room.group_name, event))
+
+
+def delete_message(room: Room, message_id: int, moderator) -> None:
+    """Delete a message of the room; every open page removes it at once."""
+    _check_moderator(moderator)
+    deleted, _ = room.messages.filter(pk=message_id).delete()
+    if not deleted:
+        raise ModerationError("not_found", f"No message {message_id} in #{room.slug}.")
+    transaction.on_commit(
+        lambda: broadcast_from_sync(room.group_name, "chat.message_deleted", id=message_id)
+    )
 
 
 def room_member_counts(rooms: list[Room]) -> dict[str, int]:

@@ -1,4 +1,5 @@
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
@@ -32,6 +33,8 @@ def room_detail(request, slug: str):
     if len(slug) > Room._meta.get_field("slug").max_length:
         raise Http404("Room names are at most 50 characters.")
     room, created = Room.objects.get_or_create(slug=slug)
+    if room.removed.filter(pk=request.user.pk).exists():
+        raise PermissionDenied("A moderator removed you from this room.")
     if created:
         # A system message from sync code: stored, then pushed to the room's group.
         post_system_message(room, f"{request.user.username} opened #{room.slug}.")

@@ -146,9 +146,6 @@ REALTIME = {
     "PRESENCE_TTL_SECONDS": 90,
     # How often an open socket re-joins its groups (and notices a lost layer).
     "KEEPALIVE_SECONDS": env.float("REALTIME_KEEPALIVE_SECONDS", default=10),
-    # In-memory layer only: how often a server process pushes what commands and
-    # shells stored for it (realtime.signals.sweep). Redis needs no sweep.
-    "SWEEP_SECONDS": env.float("REALTIME_SWEEP_SECONDS", default=1),
     # Inbound messages per connection: bursts of BURST, then PER_SECOND a second.
     # Over it, a message is refused with a "rate_limited" error frame.
     "RATE_LIMIT": {"BURST": 20, "PER_SECOND": 5},

@@ -16,9 +16,8 @@ class NotificationsConfig(AppConfig):
     page_stylesheet = "notifications/notifications.css"
 
     def ready(self):
-        from realtime.signals import notify_user, sweep
+        from realtime.signals import notify_user
 
-        from .receivers import notify_from_signal, push_what_commands_stored
+        from .receivers import notify_from_signal
 
         notify_user.connect(notify_from_signal, dispatch_uid="notifications.notify_user")
-        sweep.connect(push_what_commands_stored, dispatch_uid="notifications.sweep")

@@ -23,20 +23,10 @@ class Notification(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
-    # Stored where no push could reach the open tabs (a command on the in-memory
-    # layer): the server process pushes it on its next sweep (services.push_pending).
-    push_pending = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-id"]
-        indexes = [
-            models.Index(fields=["recipient", "read_at"]),
-            models.Index(
-                fields=["id"],
-                condition=models.Q(push_pending=True),
-                name="notification_push_pending",
-            ),
-        ]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
 
     def __str__(self) -> str:
         return f"{self.title} -> {self.recipient}"

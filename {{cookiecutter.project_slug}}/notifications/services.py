@@ -13,8 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from realtime.broadcast import broadcast_from_sync, reaches_open_sockets, reaches_other_processes
-from realtime.hub import serves_sockets
+from realtime.broadcast import broadcast_from_sync, reaches_other_processes
 
 from .models import Announcement, Notification
 
@@ -40,20 +39,12 @@ def check_link(link: str) -> str:
 def notify(recipient, title: str, body: str = "", link: str = "", level: str = "info"):
     """Store a notification for `recipient`, then push it to all their open tabs (sync code).
 
-    Where a push cannot reach the tabs (a command on the in-memory layer), it is
-    stored as push_pending and the server process pushes it on its next sweep.
+    The push waits for the commit, so a tab never shows what a reload would not find.
     """
-    pushes_from_here = reaches_open_sockets()
     notification = Notification.objects.create(
-        recipient=recipient,
-        title=title,
-        body=body,
-        link=check_link(link),
-        level=level,
-        push_pending=not pushes_from_here,
+        recipient=recipient, title=title, body=body, link=check_link(link), level=level
     )
-    if pushes_from_here:
-        transaction.on_commit(lambda: push(notification))
+    transaction.on_commit(lambda: push(notification))
     return notification
 
 
@@ -63,23 +54,6 @@ def push(notification: Notification) -> None:
         "notifications.new",
         notification=notification.as_frame(),
     )
-
-
-def push_pending(limit: int = 500) -> int:
-    """Push the notifications stored as push_pending, oldest first; returns how many.
-
-    Each is claimed by clearing its mark first, so two server processes sweeping
-    at once never push one twice.
-    """
-    pushed = 0
-    for notification in Notification.objects.filter(push_pending=True).order_by("id")[:limit]:
-        claimed = Notification.objects.filter(pk=notification.pk, push_pending=True).update(
-            push_pending=False
-        )
-        if claimed:
-            push(notification)
-            pushed += 1
-    return pushed
 
 
 async def anotify(recipient, title: str, body: str = "", link: str = "", level: str = "info"):
@@ -96,15 +70,14 @@ def announce(title: str, body: str = "", link: str = "", level: str = "info") ->
     next job or `manage.py deliver_announcements`. Returns True then.
 
     With the in-memory channel layer no worker can receive the job (it lives in
-    another process), so the server process fans it out itself: right here in a
-    server, on its next sweep when announced from a command. Returns False then.
+    another process), so this process fans it out itself once the transaction
+    commits. Returns False then.
     """
     Announcement.objects.create(title=title, body=body, link=check_link(link), level=level)
     if reaches_other_processes():
         transaction.on_commit(wake_the_worker)
         return True
-    if serves_sockets():
-        transaction.on_commit(deliver_pending)
+    transaction.on_commit(deliver_pending)
     return False
 
 
@@ -116,13 +89,10 @@ def wake_the_worker() -> None:
 def deliver_pending() -> int:
     """Deliver every pending announcement, oldest first; returns how many.
 
-    Safe to run often and in several processes at once: each announcement is
-    locked, copied to every active user and marked delivered in one transaction,
-    so nobody gets it twice. With nothing pending it only reads (a write
-    transaction would take SQLite's write lock, as often as a server sweeps).
+    Safe to run in several processes at once: each announcement is locked, copied
+    to every active user and marked delivered in one transaction, so nobody gets
+    it twice.
     """
-    if not Announcement.objects.filter(delivered_at__isnull=True).exists():
-        return 0
     delivered = 0
     while deliver_next():
         delivered += 1

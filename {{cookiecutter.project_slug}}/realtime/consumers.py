@@ -1,24 +1,37 @@
 """RealtimeConsumer: the base of every WebSocket consumer in the project.
 
-A subclass declares one short handler per inbound message type:
+It is a Channels AsyncWebsocketConsumer: `connect`, `accept`, `close`,
+`self.channel_layer`, `self.channel_name` and handler methods for typed events
+work as in the Channels tutorial. What it adds, for the apps to stay short:
 
     class RoomConsumer(RealtimeConsumer):
-        @handles("chat.send", SendMessage)
+        async def connect(self):
+            await self.join(self.room.group_name)  # the tutorial's group_add
+            await self.accept()
+
+        @handles("chat.send", SendMessage)  # one handler per inbound frame type
         async def on_send(self, message: SendMessage): ...
 
-and gets, for free:
+        async def chat_force_disconnect(self, event):  # a typed event, as in Channels
+            await self.close()
+
 - inbound frames decoded and validated (realtime/envelope.py); a bad one is
   answered with {"type": "error", "code": ..., "message": ...} and the
   connection stays open;
-- `join(group)` for groups that depend on the connection (the room in the URL),
-  left automatically on disconnect; frames sent to the group with
-  realtime.broadcast reach this socket through this process's hub
-  (realtime/hub.py), one channel-layer message per process, not per socket;
+- `login_required = True`: anonymous handshakes are refused before connect() runs;
+- `join(group)`: this process's hub (realtime/hub.py) joins the group once for all
+  its sockets, so a group message costs one layer message per process, not per
+  socket. Frames (realtime.broadcast) are written straight to the sockets; typed
+  events reach each consumer's handler method. Groups are left on disconnect;
+- every signed-in socket is in its user's group (sessions.user_group): logging
+  out, deactivation or a password change closes the user's sockets everywhere;
 - presence rows kept fresh while the socket is open and removed when it closes;
 - a per-connection rate limit: a flood gets "rate_limited" error frames while
-  everyone else in the room carries on.
+  everyone else in the room carries on;
+- one place that handles a channel layer (Redis) that cannot be reached.
 """
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -29,11 +42,13 @@ from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 
-from . import presence
+from . import presence, sessions
 from .envelope import Inbound, ProtocolError, decode, encode, validate
-from .hub import LAYER_ERRORS, SERVICE_RESTART, get_hub
+from .hub import LAYER_ERRORS, SERVICE_RESTART, LayerUnavailable, get_hub
 from .ratelimit import TokenBucket
 
 logger = logging.getLogger("realtime")
@@ -51,15 +66,23 @@ def handles(message_type: str, schema: type[Inbound]) -> Callable[[Handler], Han
     return register
 
 
+UNDELIVERED = (
+    "Saved, but it could not be pushed live just now (the message service is unreachable). "
+    "Others will see it when they reconnect or reload."
+)
+# Typed events the hub may queue for one consumer before it is too far behind;
+# past that the socket is closed and the browser reconnects and resumes.
+MAX_QUEUED_EVENTS = 100
+
+
 class RealtimeConsumer(AsyncWebsocketConsumer):
+    # Refuse the handshake of anonymous users before connect() runs.
+    login_required = True
     # message type -> (schema, method name); filled in from @handles methods.
     handlers: dict[str, tuple[type[Inbound], str]] = {}
-    # The channel layer this consumer's groups live in (settings.CHANNEL_LAYERS).
+    # The channel layer of join()'s groups (settings.CHANNEL_LAYERS); channel_layer_alias,
+    # as in Channels, is the layer of self.channel_layer and self.channel_name.
     groups_layer_alias = DEFAULT_CHANNEL_LAYER
-    # No channel-layer channel per socket: group frames come through the hub,
-    # which saves a layer message and a dispatch per recipient. A consumer that
-    # must receive channel_layer.send(...) itself can set this back to "default".
-    channel_layer_alias = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -81,6 +104,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         limit = settings.REALTIME["RATE_LIMIT"]
         self._rate = TokenBucket(limit["BURST"], limit["PER_SECOND"])
         self._throttled = False  # log a flood once, not once per message
+        # Typed events for this consumer from its groups (see deliver_event).
+        self.events: asyncio.Queue[dict] = asyncio.Queue(MAX_QUEUED_EVENTS)
+        self._layer_lost = False
 
     # -- inbound -------------------------------------------------------------
 
@@ -106,23 +132,66 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         except ProtocolError as error:
             logger.info("ws error %s %s: %s", self.path, error.code, error.message[:200])
             await self.send_error(error.code, error.message, message_type)
+        except LayerUnavailable as error:
+            logger.warning("ws %s: channel layer unreachable: %s", self.path, error)
+            await self.send_error("not_delivered", UNDELIVERED, message_type)
         except Exception:
             # A bug in one handler must not cost the user their connection.
             logger.exception("ws crash %s handling %r", self.path, message_type)
             await self.send_error("server_error", "The server could not handle that.", message_type)
 
     async def __call__(self, scope, receive, send) -> None:
+        """AsyncConsumer.__call__ with one more source of messages: the typed events
+        the hub hands this consumer from its groups. Every message is dispatched to
+        the handler named after its type, as Channels does."""
+        self.scope = scope
+        self.base_send = send
+        sources = [receive, self.events.get]
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
         try:
-            await super().__call__(scope, receive, send)
+            if self.channel_layer is not None:
+                try:
+                    self.channel_name = await self.channel_layer.new_channel()
+                except LAYER_ERRORS as error:
+                    logger.warning("ws refused %s: channel layer unreachable: %s", self.path, error)
+                    await send({"type": "websocket.close", "code": SERVICE_RESTART})
+                    return
+                sources.append(self._receive_own_channel)
+            await await_many_dispatch(sources, self.dispatch)
+        except StopConsumer:
+            pass
         finally:  # however the connection ended, this socket leaves the hub
             if self.joined:
                 await get_hub(self.groups_layer_alias).leave(self, self.joined)
 
-    async def websocket_connect(self, message: dict) -> None:
-        who = getattr(self.scope.get("user"), "username", "") or "anonymous"
+    async def _receive_own_channel(self) -> dict:
+        """The next message sent to self.channel_name (channel_layer.send), as in Channels."""
+        if self._layer_lost:
+            await asyncio.Event().wait()  # already closing: nothing more from here
         try:
+            return await self.channel_layer.receive(self.channel_name)
+        except LAYER_ERRORS as error:
+            self._layer_lost = True
+            return {"type": "realtime.layer_lost", "error": str(error)}
+
+    async def realtime_layer_lost(self, event: dict) -> None:
+        logger.warning("ws %s: channel layer unreachable (%s), closing", self.path, event["error"])
+        await self.close(code=SERVICE_RESTART)  # the browser reconnects and resumes
+
+    async def websocket_connect(self, message: dict) -> None:
+        user = self.scope.get("user")  # set by AuthMiddlewareStack (config/asgi.py)
+        signed_in = getattr(user, "is_authenticated", False)
+        who = user.username if signed_in else "anonymous"
+        if self.login_required and not signed_in:
+            logger.info("ws refused %s user=anonymous", self.path)
+            await self.close()  # before accept(): the handshake is refused
+            return
+        try:
+            if signed_in:
+                # Logging out, deactivation or a password change closes it (sessions.py).
+                await self.join(sessions.user_group(self.user.pk))
             await super().websocket_connect(message)  # runs connect()
-        except (*LAYER_ERRORS, ProtocolError) as error:
+        except (*LAYER_ERRORS, LayerUnavailable) as error:
             # Redis is down: refuse the handshake, or close if connect() had
             # accepted it already; the browser retries. One log line, no traceback.
             logger.warning(
@@ -149,7 +218,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             logger.info("ws closed %s code=%s", self.path, message.get("code"))
         try:
             await super().websocket_disconnect(message)  # calls disconnect()
-        except ProtocolError as error:
+        except LayerUnavailable as error:
             # The layer is down (Redis restarting): nothing to tell a closed socket.
             logger.warning("ws closed %s while the channel layer was down: %s", self.path, error)
             raise StopConsumer() from None
@@ -171,12 +240,28 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         else:
             await self.base_send(message)
 
+    def deliver_event(self, event: dict) -> None:
+        """A typed event from one of this socket's groups (called by the hub); it is
+        dispatched in this consumer's own task, after what it is handling now."""
+        try:
+            self.events.put_nowait(event)
+        except asyncio.QueueFull:
+            logger.warning("ws %s: %d events behind, closing", self.path, MAX_QUEUED_EVENTS)
+            self.events = asyncio.Queue(MAX_QUEUED_EVENTS)  # nothing more for a closing socket
+            # The browser reconnects and resumes; keep a reference so the task is not collected.
+            self._closing = asyncio.ensure_future(self.close(code=SERVICE_RESTART))
+
+    async def realtime_force_disconnect(self, event: dict) -> None:
+        """Sent to the user's group when their session ends (realtime/sessions.py)."""
+        logger.info("ws closed %s: %s", self.path, event.get("reason", "session ended"))
+        await self.close(code=event.get("code", sessions.SESSION_ENDED))
+
     # -- groups and presence -------------------------------------------------
 
     async def join(self, group: str) -> None:
         """Subscribe this socket to `group`; it is left automatically on disconnect.
 
-        Raises if the channel layer is unreachable: call it before accept(), so
+        Call it before accept(): if the channel layer is unreachable it raises,
         the handshake fails and the browser retries instead of hearing nothing.
         """
         await get_hub(self.groups_layer_alias).join(group, self)

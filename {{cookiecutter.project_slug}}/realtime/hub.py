@@ -1,22 +1,25 @@
-"""Fan-out inside one server process: one channel-layer message per process per broadcast.
+"""Fan-out inside one server process: one channel-layer message per process per group message.
 
 The Channels tutorial puts every socket's own channel into a group, so a
-broadcast to a room of 500 costs 500 channel-layer messages and 500 consumer
-dispatches, each re-encoding the same JSON. Here each server process joins a
-group once, through one channel of its own, and hands every frame that arrives
-on it straight to its sockets in that group: the channel layer carries one
-message per process, the frame is encoded once (realtime.broadcast), and per
-recipient only the socket write is left.
+message to a room of 500 costs 500 channel-layer messages and 500 consumer
+dispatches. Here each server process joins a group once, through a channel of
+its own for that group, and hands what arrives on it to its sockets in the group:
 
-Nothing else changes: every process with a socket in a group is in that group
-in the channel layer (Redis), so a broadcast from any process, command or
-worker still reaches every socket. The hub holds only which of this process's
-sockets are in which group; that ends with the process, like the sockets do.
+- a frame ({"type": "realtime.frame", "text": ...}, sent by realtime.broadcast)
+  is written unchanged to every socket: encoded once, no dispatch per socket;
+- any other message is a typed event, {"type": "chat.force_disconnect", ...}:
+  each socket's consumer gets it in its own task and handles it with the method
+  named after its type (`chat_force_disconnect`), exactly as Channels dispatches.
 
-The hub also re-joins its groups in the layer every REALTIME["KEEPALIVE_SECONDS"]
-(channels_redis forgets a member after a day, a restarted Redis forgets all of
-them) and closes its sockets when the layer cannot be reached, so browsers
-reconnect and resume; and it refreshes the presence rows of its sockets.
+Nothing else changes for senders: every process with a socket in a group is in
+that group in the channel layer (Redis), so `channel_layer.group_send` from any
+process, command or worker reaches every socket. The hub holds only which of this
+process's sockets are in which group; that ends with the process, like the sockets.
+
+The hub also re-joins its groups every REALTIME["KEEPALIVE_SECONDS"] (channels_redis
+forgets a member after a day, a restarted Redis forgets them all), closes its
+sockets when the layer cannot be reached, so browsers reconnect and resume, and
+refreshes the presence rows of its sockets.
 """
 
 import asyncio
@@ -26,20 +29,26 @@ from contextlib import suppress
 from typing import Protocol
 
 from channels import DEFAULT_CHANNEL_LAYER
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels.layers import get_channel_layer
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from . import presence, signals
+from . import presence
 
 logger = logging.getLogger("realtime")
 
 LAYER_ERRORS = (OSError, RedisError)  # the channel layer cannot be reached (Redis down)
+FRAME = "realtime.frame"  # a group message whose "text" goes to the browsers as it is
 # Close code for "reconnect, the server lost its channel layer". 1012 would say
 # it in the protocol's own words, but servers may only send 1000 or 3000-4999.
 SERVICE_RESTART = 4012
 COALESCE_SECONDS = 0.02  # see Hub._deliver
+
+
+class LayerUnavailable(Exception):
+    """The channel layer (Redis) cannot be reached right now."""
 
 
 class Socket(Protocol):
@@ -49,39 +58,42 @@ class Socket(Protocol):
     in_presence: bool
 
     async def deliver(self, message: dict) -> None: ...
+    def deliver_event(self, event: dict) -> None: ...
     async def close(self, code: int | None = None) -> None: ...
 
 
 class Hub:
-    """This process's sockets by group, and the one layer channel that feeds them."""
+    """This process's sockets by group, and the layer channel that feeds each group."""
 
     def __init__(self, layer) -> None:
         self.layer = layer
         self.loop = asyncio.get_running_loop()
         self.members: dict[str, set[Socket]] = {}
-        self.channel_name: str | None = None
+        self.channels: dict[str, str] = {}  # group -> this process's channel in it
+        self.receivers: dict[str, asyncio.Task] = {}  # group -> the task reading its channel
         self.lock = asyncio.Lock()  # group_add/group_discard and membership change together
-        self.tasks: list[asyncio.Task] = []
-        self.pending: list[dict] = []  # received, not yet written to the sockets
+        self.tasks: list[asyncio.Task] = []  # _deliver and _keep_alive, while anyone is here
+        self.pending: list[tuple[str, dict]] = []  # (group, message) received, not yet handed out
         self.has_pending = asyncio.Event()
 
     async def join(self, group: str, socket: Socket) -> None:
-        """Add `socket` to `group`; raises if the channel layer is unreachable."""
+        """Add `socket` to `group`; raises LayerUnavailable if the layer is unreachable."""
         async with self.lock:
-            if self.channel_name is None:
-                self.channel_name = await self.layer.new_channel()
             if group not in self.members:
-                await self.layer.group_add(group, self.channel_name)
+                try:
+                    channel = await self.layer.new_channel()
+                    await self.layer.group_add(group, channel)
+                except LAYER_ERRORS as error:
+                    raise LayerUnavailable(str(error)) from error
                 self.members[group] = set()
+                self.channels[group] = channel
+                self.receivers[group] = asyncio.create_task(self._receive(group, channel))
             self.members[group].add(socket)
             if not self.tasks:
                 self.tasks = [
-                    asyncio.create_task(self._receive(self.channel_name)),
                     asyncio.create_task(self._deliver()),
                     asyncio.create_task(self._keep_alive()),
                 ]
-                if not crosses_processes(self.layer) and signals.sweep.has_listeners():
-                    self.tasks.append(asyncio.create_task(self._sweep()))
 
     async def leave(self, socket: Socket, groups: list[str]) -> None:
         """Remove `socket` from `groups`; the last socket out of a group takes the process out."""
@@ -91,60 +103,80 @@ class Hub:
                 if members is None:
                     continue
                 members.discard(socket)
-                if not members:
-                    del self.members[group]
-                    with suppress(*LAYER_ERRORS):  # a Redis that is down forgets it anyway
-                        await self.layer.group_discard(group, self.channel_name)
+                if members:
+                    continue
+                del self.members[group]
+                channel = self.channels.pop(group)
+                await cancel_and_wait([self.receivers.pop(group)])
+                with suppress(*LAYER_ERRORS):  # a Redis that is down forgets it anyway
+                    await self.layer.group_discard(group, channel)
             if not self.members:
-                await self._stop()
-
-    async def _stop(self) -> None:
-        """No sockets left in this process: stop listening until the next one joins."""
-        tasks, self.tasks = self.tasks, []
-        self.channel_name = None
-        self.pending.clear()  # frames for sockets that are gone; never for the next ones
-        self.has_pending.clear()
-        await cancel_and_wait(tasks)
+                # Nobody left: stop until the next socket joins. Waiting messages were
+                # for sockets that are gone; never hand them to the next ones.
+                tasks, self.tasks = self.tasks, []
+                self.pending.clear()
+                self.has_pending.clear()
+                await cancel_and_wait(tasks)
 
     def sockets(self) -> set[Socket]:
         return set().union(*self.members.values())
 
-    async def _receive(self, channel_name: str) -> None:
-        """Take frames off the layer as fast as they come; _deliver writes them out."""
+    async def _receive(self, group: str, channel: str) -> None:
+        """Take `group`'s messages off the layer as fast as they come; _deliver hands them out."""
         while True:
             try:
-                event = await self.layer.receive(channel_name)
+                message = await self.layer.receive(channel)
             except LAYER_ERRORS as error:
                 logger.warning("hub cannot receive from the channel layer: %s", error)
                 await asyncio.sleep(1)
                 continue
-            if "text" not in event:
-                logger.warning("hub dropped %r: send frames with realtime.broadcast", event)
-                continue
-            self.pending.append(event)
+            self.pending.append((group, message))
             self.has_pending.set()
 
     async def _deliver(self) -> None:
-        """Write waiting frames to the sockets of their groups, in the order they came.
+        """Hand waiting messages to the sockets of their groups, in the order they came.
 
-        Waiting COALESCE_SECONDS first lets a burst gather, and every frame written
-        to a socket in one pass leaves in one network write (the server flushes
-        each socket once per event-loop turn): under load that is several frames
-        per write instead of one, for a delay too short to notice.
+        An idle hub delivers at once. A busy one (the last pass was under
+        COALESCE_SECONDS ago) first lets a burst gather: every frame written to a
+        socket in one pass leaves in one network write (the server flushes each
+        socket once per event-loop turn), so under load that is several frames per
+        write instead of one, for a delay too short to notice.
         """
+        last_pass = -COALESCE_SECONDS
         while True:
             await self.has_pending.wait()
-            await asyncio.sleep(COALESCE_SECONDS)
-            events, self.pending = self.pending, []
+            since = self.loop.time() - last_pass
+            if since < COALESCE_SECONDS:
+                await asyncio.sleep(COALESCE_SECONDS - since)
+            last_pass = self.loop.time()
+            batch, self.pending = self.pending, []
             self.has_pending.clear()
-            for event in events:
-                # One ASGI message for all the group's sockets: servers do not change it.
-                message = {"type": "websocket.send", "text": event["text"]}
-                for socket in tuple(self.members.get(event.get("group"), ())):
-                    try:
-                        await socket.deliver(message)
-                    except Exception:  # one broken socket must not cost the others the frame
-                        logger.exception("hub could not deliver to %s", socket.socket_id)
+            for group, message in batch:
+                sockets = tuple(self.members.get(group, ()))
+                if message.get("type") == FRAME:
+                    # One ASGI message for all the group's sockets: servers do not change it.
+                    await self._write(sockets, {"type": "websocket.send", "text": message["text"]})
+                else:
+                    self._dispatch(sockets, message)
+
+    async def _write(self, sockets: tuple[Socket, ...], message: dict) -> None:
+        for socket in sockets:
+            try:
+                await socket.deliver(message)
+            except Exception:  # one broken socket must not cost the others the frame
+                logger.exception("hub could not deliver to %s", socket.socket_id)
+
+    def _dispatch(self, sockets: tuple[Socket, ...], event: dict) -> None:
+        try:
+            handler = get_handler_name(event)
+        except ValueError as error:
+            logger.warning("hub dropped a group message: %s", error)
+            return
+        for socket in sockets:
+            if not hasattr(socket, handler):
+                logger.warning("hub dropped %r: %s has no %s()", event["type"], socket, handler)
+                continue
+            socket.deliver_event(event)
 
     async def _keep_alive(self) -> None:
         interval = settings.REALTIME["KEEPALIVE_SECONDS"]
@@ -153,8 +185,8 @@ class Hub:
         while True:
             await asyncio.sleep(interval)
             try:
-                for group in tuple(self.members):
-                    await self.layer.group_add(group, self.channel_name)
+                for group, channel in tuple(self.channels.items()):
+                    await self.layer.group_add(group, channel)
             except LAYER_ERRORS as error:
                 sockets = self.sockets()
                 logger.warning(
@@ -170,20 +202,6 @@ class Hub:
                 present = [socket.socket_id for socket in self.sockets() if socket.in_presence]
                 if present:
                     await database_sync_to_async(presence.refresh)(present)
-
-    async def _sweep(self) -> None:
-        """In-memory layer only: push what processes without sockets stored (signals.sweep)."""
-        while True:
-            await asyncio.sleep(settings.REALTIME["SWEEP_SECONDS"])
-            results = await database_sync_to_async(signals.sweep.send_robust)(sender=Hub)
-            for receiver, result in results:
-                if isinstance(result, Exception):
-                    logger.error("sweep receiver %s failed: %r", receiver.__qualname__, result)
-
-
-def crosses_processes(layer) -> bool:
-    """False for the in-memory layer, whose groups exist only inside one process."""
-    return not isinstance(layer, InMemoryChannelLayer)
 
 
 async def cancel_and_wait(tasks: list[asyncio.Task]) -> None:
@@ -204,11 +222,6 @@ async def cancel_and_wait(tasks: list[asyncio.Task]) -> None:
 
 # One hub per channel layer and event loop: in a server that is one per process.
 _hubs: "weakref.WeakKeyDictionary[object, Hub]" = weakref.WeakKeyDictionary()
-
-
-def serves_sockets() -> bool:
-    """Whether this process has open sockets (it is a server, and someone is connected)."""
-    return any(hub.members for hub in list(_hubs.values()))
 
 
 def get_hub(alias: str = DEFAULT_CHANNEL_LAYER) -> Hub:

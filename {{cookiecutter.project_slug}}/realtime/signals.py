@@ -9,10 +9,3 @@ from django.dispatch import Signal
 
 # Arguments: recipient (a User), title (str); optional body, link, level.
 notify_user = Signal()
-
-# Sent every REALTIME["SWEEP_SECONDS"] by each server process with open sockets, only
-# while the channel layer is the in-memory one (`make demo`), which does not cross
-# processes. A process without sockets (a management command, a shell) cannot push
-# then; it stores what it has for the server to push, and the server's receivers of
-# this signal push it. No arguments.
-sweep = Signal()

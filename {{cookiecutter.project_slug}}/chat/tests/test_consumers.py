@@ -179,19 +179,33 @@ async def test_a_flooding_client_is_throttled_and_the_room_carries_on(ws_connect
         assert received[-1]["message"]["text"] == "bob still talks"
 
 
-async def test_a_layer_outage_after_storing_tells_the_sender(ws_connect, room, alice, monkeypatch):
+async def test_a_layer_outage_after_storing_keeps_the_message_for_the_resend(
+    ws_connect, room, alice, monkeypatch, caplog
+):
+    """Redis down between storing and pushing: stored once, one warning line, no error
+    for the sender; the browser's resend after its reconnect gets the confirmation."""
+    frame = {"type": "chat.send", "text": "kept", "nonce": "1f0e4c2a-1111-4e7a-9c1b-1234567890ab"}
     async with ws_connect("/ws/chat/lobby/", alice) as a:
         await next_frame(a, "chat.presence")
+        layer = get_channel_layer()
+        reachable = layer.group_send
 
         async def unreachable(*args, **kwargs):
             raise RedisConnectionError("Redis is restarting")
 
-        monkeypatch.setattr(get_channel_layer(), "group_send", unreachable)
-        await a.send_json_to({"type": "chat.send", "text": "kept"})
-        error = await next_frame(a, "error")
-        assert error["code"] == "not_delivered"
-        assert error["message"].startswith("Saved")
-        assert await message_count() == 1  # stored before the broadcast failed
+        monkeypatch.setattr(layer, "group_send", unreachable)
+        await a.send_json_to(frame)
+        assert await a.receive_nothing(timeout=0.3)  # no echo, and no error frame either
+        assert await message_count() == 1
+        warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+        assert [r.getMessage().split(",")[0] for r in warnings] == [
+            "not pushed live to chat.room.lobby"
+        ]
+        monkeypatch.setattr(layer, "group_send", reachable)
+        await a.send_json_to(frame)  # what the page does once it is connected again
+        confirmed = (await next_frame(a, "chat.message"))["message"]
+        assert (confirmed["text"], confirmed["nonce"]) == ("kept", frame["nonce"])
+    assert await message_count() == 1
 
 
 async def test_a_resent_message_is_stored_once_and_confirmed_to_its_sender(
@@ -235,3 +249,54 @@ async def test_a_refused_handshake_is_logged_as_one_line(ws_connect, caplog):
         pass
     lines = [record.getMessage() for record in caplog.records if record.name == "realtime"]
     assert lines == ["ws refused /ws/chat/ user=anonymous"]
+
+
+@pytest.fixture
+def moderator(django_user_model):
+    return django_user_model.objects.create_user("mod", is_staff=True)
+
+
+async def test_only_staff_can_moderate_checked_for_every_frame(ws_connect, room, alice, bob):
+    message = await Message.objects.acreate(room=room, author=bob, text="keep me")
+    async with ws_connect("/ws/chat/lobby/", alice) as a:
+        await a.send_json_to({"type": "chat.delete_message", "id": message.id})
+        assert (await next_frame(a, "error"))["code"] == "forbidden"
+        await a.send_json_to({"type": "chat.remove_member", "username": "bob"})
+        assert (await next_frame(a, "error"))["code"] == "forbidden"
+    assert await Message.objects.filter(pk=message.pk).aexists()
+    assert not await room.removed.aexists()
+
+
+async def test_a_deleted_message_is_removed_live_for_everyone(ws_connect, room, moderator, bob):
+    message = await Message.objects.acreate(room=room, author=bob, text="spam")
+    async with (
+        ws_connect("/ws/chat/lobby/", moderator) as m,
+        ws_connect("/ws/chat/lobby/", bob) as b,
+    ):
+        await m.send_json_to({"type": "chat.delete_message", "id": message.id})
+        for socket in (m, b):
+            assert (await next_frame(socket, "chat.message_deleted"))["id"] == message.id
+        await m.send_json_to({"type": "chat.delete_message", "id": message.id})
+        assert (await next_frame(m, "error"))["code"] == "not_found"
+    assert not await Message.objects.filter(pk=message.pk).aexists()
+
+
+async def test_a_removed_member_is_closed_in_that_room_only_and_cannot_come_back(
+    ws_connect, room, moderator, bob
+):
+    await Room.objects.acreate(slug="other")
+    async with (
+        ws_connect("/ws/chat/lobby/", moderator) as m,
+        ws_connect("/ws/chat/lobby/", bob) as bobs_lobby,
+        ws_connect("/ws/chat/other/", bob) as bobs_other,
+    ):
+        await m.send_json_to({"type": "chat.remove_member", "username": "bob"})
+        notice = await next_frame(m, "chat.message")
+        assert notice["message"]["text"] == "bob was removed from #lobby by a moderator."
+        while (output := await bobs_lobby.receive_output(timeout=2))["type"] != "websocket.close":
+            pass
+        assert output["code"] == 4403
+        await bobs_other.send_json_to({"type": "chat.send", "text": "still in the other room"})
+        assert (await next_frame(bobs_other, "chat.message"))["message"]["author"] == "bob"
+        async with ws_connect("/ws/chat/lobby/", bob, expect_accept=False):
+            pass

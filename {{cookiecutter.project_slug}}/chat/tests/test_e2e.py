@@ -1,12 +1,13 @@
 """Two (or three) real browsers against a real daphne process."""
 
+import re
 import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from realtime.testing.pages import connection_status
-from realtime.testing.servers import DaphneServer, RedisServer
+from realtime.testing.pages import connection_status, sign_in
+from realtime.testing.servers import DaphneServer, RedisServer, manage
 
 pytestmark = pytest.mark.e2e
 
@@ -35,6 +36,12 @@ def send(page: Page, text: str) -> None:
 
 def messages(page: Page):
     return page.get_by_role("log", name="Messages").get_by_role("listitem")
+
+
+def stored(env: dict[str, str], text: str) -> int:
+    """How many messages with this text the servers' database holds."""
+    query = f"from chat.models import Message; print(Message.objects.filter(text={text!r}).count())"
+    return int(manage(env, "shell", "-v", "0", "-c", query).stdout)
 
 
 def people(page: Page):
@@ -208,3 +215,56 @@ def test_a_redis_restart_recovers_without_restarting_daphne(server_env, open_roo
     finally:
         server.stop()
         redis.stop()
+
+
+def test_moderation_works_live_across_two_server_processes(
+    redis_daphne_servers, redis_server_env, open_room, browser, staff_user
+):
+    first, second = redis_daphne_servers
+    slug = new_slug()
+    moderator = browser.new_context().new_page()
+    sign_in(moderator, first.url, *staff_user)
+    moderator.goto(f"{first.url}/chat/{slug}/")  # creates the room
+    expect(connection_status(moderator)).to_have_text("Live")
+    bob, bob_name = open_room(second.url, slug)
+    carol, carol_name = open_room(second.url, slug)
+
+    send(carol, "an unwelcome message")
+    for page in (moderator, bob, carol):
+        expect(messages(page).filter(has_text="an unwelcome message")).to_have_count(1)
+    expect(carol.get_by_role("button", name=re.compile("^(Delete|Remove)"))).to_have_count(0)
+    unwelcome = messages(moderator).filter(has_text="an unwelcome message")
+    unwelcome.get_by_role("button", name=f"Delete message from {carol_name}").click()
+    for page in (moderator, bob, carol):
+        expect(messages(page).filter(has_text="an unwelcome message")).to_have_count(0)
+
+    moderator.get_by_role("button", name=f"Remove {bob_name} from the room").click()
+    expect(connection_status(bob)).to_have_text("Removed from this room")
+    expect(bob.get_by_text("A moderator removed you from this room.")).to_be_visible()
+    expect(bob.get_by_role("textbox", name="Message")).to_be_disabled()
+    expect(messages(carol).filter(has_text=f"{bob_name} was removed")).to_have_count(1)
+    expect(people(carol).filter(has_text=bob_name)).to_have_count(0)
+    assert bob.reload().status == 403  # and the page stays closed to them
+    assert stored(redis_server_env, "an unwelcome message") == 0
+
+
+def test_logging_out_closes_the_users_sockets_in_every_process(
+    redis_daphne_servers, redis_server_env, open_room
+):
+    first, second = redis_daphne_servers
+    slug = new_slug()
+    watcher, _ = open_room(first.url, slug)
+    alice, alice_name = open_room(second.url, slug)  # her room tab is served by process two
+    expect(people(watcher).filter(has_text=alice_name)).to_have_count(1)
+
+    other_tab = alice.context.new_page()  # same browser, same session cookie
+    other_tab.goto(f"{first.url}/")
+    other_tab.get_by_role("button", name="Log out").click()  # handled by process one
+
+    expect(connection_status(alice)).to_have_text("Offline, reconnecting…")
+    expect(people(watcher).filter(has_text=alice_name)).to_have_count(0)
+    send(alice, "typed after logging out")
+    expect(messages(alice).filter(has_text="typed after logging out")).to_contain_text("Sending…")
+    alice.wait_for_timeout(3000)  # a few refused reconnects
+    expect(messages(watcher).filter(has_text="typed after logging out")).to_have_count(0)
+    assert stored(redis_server_env, "typed after logging out") == 0

@@ -61,7 +61,7 @@ def test_chat_post_command_stores_a_system_message(capsys):
 
 
 def test_a_mention_sends_the_notify_user_signal(django_user_model):
-    from chat.services import create_message
+    from chat.services import send_message
     from realtime.signals import notify_user
 
     alice = django_user_model.objects.create_user("alice")
@@ -74,7 +74,7 @@ def test_a_mention_sends_the_notify_user_signal(django_user_model):
 
     notify_user.connect(receiver)
     try:
-        create_message(room, alice, "hey @bob, and @alice and @nobody: look")
+        send_message(room, alice, "hey @bob, and @alice and @nobody: look")
     finally:
         notify_user.disconnect(receiver)
     assert received == [("bob", "alice mentioned you in #general", "/chat/general/")]

@@ -139,27 +139,6 @@ async def test_the_worker_stores_and_pushes_pending_announcements(ws_connect, al
     assert announcement.delivered_at is not None
 
 
-async def test_what_a_command_stored_on_the_in_memory_layer_reaches_open_tabs(
-    ws_connect, alice, settings
-):
-    """The `make demo` setup: `manage.py notify` runs in a process of its own."""
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    settings.REALTIME = {**settings.REALTIME, "SWEEP_SECONDS": 0.05}
-    async with ws_connect(URL, alice) as socket:
-        await next_frame(socket, "notifications.state")
-        # As the command's process stores them: no sockets there to push to.
-        stored = await Notification.objects.acreate(
-            recipient=alice, title="From the command line", push_pending=True
-        )
-        await Announcement.objects.acreate(title="For everyone")
-
-        first = await next_frame(socket, "notifications.new")
-        second = await next_frame(socket, "notifications.new")
-        assert first["notification"]["id"] == stored.id
-        assert second["notification"]["title"] == "For everyone"
-        assert await socket.receive_nothing(timeout=0.3)  # each one once
-
-
 async def test_an_announcement_whose_job_was_lost_goes_out_with_the_next_job(
     ws_connect, alice, monkeypatch, settings
 ):

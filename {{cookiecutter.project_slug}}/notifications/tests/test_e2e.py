@@ -2,13 +2,12 @@
 
 import os
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from realtime.testing.pages import connection_status
-from realtime.testing.servers import DaphneServer, Worker, manage
+from realtime.testing.servers import Worker, manage
 
 pytestmark = pytest.mark.e2e
 
@@ -26,14 +25,6 @@ def toast(page: Page, text: str):
 def open_connected(page: Page, url: str) -> None:
     page.goto(url)
     expect(connection_status(page)).to_have_text("Live")
-
-
-@pytest.fixture(scope="module")
-def admin_credentials(server_env):
-    username, password = f"admin-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
-    env = {**server_env, "DJANGO_SUPERUSER_PASSWORD": password}
-    manage(env, "createsuperuser", "--noinput", "--username", username, "--email", "a@example.com")
-    return username, password
 
 
 def test_test_button_shows_a_toast_and_badge_in_every_tab(daphne_server, guest_page):
@@ -69,15 +60,15 @@ def test_mark_all_read_in_one_tab_clears_the_badge_in_another(daphne_server, gue
 
 
 def test_an_admin_action_in_one_browser_notifies_another(
-    daphne_server, guest_page, browser, admin_credentials
+    daphne_server, guest_page, browser, staff_user
 ):
     bob, bob_name = guest_page(daphne_server.url)
     open_connected(bob, f"{daphne_server.url}/")
 
     admin = browser.new_context().new_page()
     admin.goto(f"{daphne_server.url}/admin/auth/user/?q={bob_name}")
-    admin.get_by_label("Username").fill(admin_credentials[0])
-    admin.get_by_label("Password").fill(admin_credentials[1])
+    admin.get_by_label("Username").fill(staff_user[0])
+    admin.get_by_label("Password").fill(staff_user[1])
     admin.get_by_role("button", name="Log in").click()
     admin.get_by_role("checkbox", name=re.compile(f"Select this object.*{bob_name}")).check()
     admin.get_by_role("combobox", name="Action").select_option(
@@ -104,47 +95,6 @@ def test_manage_py_notify_in_another_process_reaches_the_browser(
 
     expect(toast(bob, "Sent from the command line")).to_be_visible()
     expect(unread_badge(bob)).to_have_accessible_name(re.compile(r"1 unread"))
-
-
-@pytest.fixture(scope="module")
-def in_memory_server(server_env, tmp_path_factory):
-    """daphne on the in-memory channel layer, as `make demo` runs it (REDIS_URL empty)."""
-    env = {**server_env, "REDIS_URL": ""}
-    server = DaphneServer(env, tmp_path_factory.mktemp("in-memory") / "daphne.log")
-    server.start()
-    yield server, env
-    server.stop()
-
-
-def test_manage_py_notify_reaches_the_browser_on_the_in_memory_layer(in_memory_server, guest_page):
-    """No Redis: the command stores, and the server pushes what it stored within a second."""
-    server, env = in_memory_server
-    bob, bob_name = guest_page(server.url)
-    open_connected(bob, f"{server.url}/")
-
-    manage(env, "notify", "--user", bob_name, "Sent from the command line")
-    expect(toast(bob, "Sent from the command line")).to_be_visible()
-    expect(unread_badge(bob)).to_have_accessible_name(re.compile(r"1 unread"))
-
-    text = f"Announced from the command line ({os.getpid()})"
-    manage(env, "notify", "--all", text)
-    expect(toast(bob, text)).to_be_visible()
-    expect(unread_badge(bob)).to_have_accessible_name(re.compile(r"2 unread"))
-
-
-def test_what_a_command_stored_while_no_tab_was_open_is_counted_once(in_memory_server, guest_page):
-    """The page counts it, then the server's sweep pushes it: the badge must not add it twice."""
-    server, env = in_memory_server
-    bob, bob_name = guest_page(server.url)
-    bob.goto("about:blank")  # bob's only tab leaves: nothing for the server to push to
-    manage(env, "notify", "--user", bob_name, "While you were away")
-
-    open_connected(bob, f"{server.url}/")
-    manage(env, "notify", "--user", bob_name, "Now that you are here")
-
-    expect(toast(bob, "Now that you are here")).to_be_visible()  # swept after the first one
-    expect(unread_badge(bob)).to_have_accessible_name(re.compile(r"Notifications\s+2 unread"))
-    expect(toast(bob, "While you were away")).to_have_count(0)  # the page already counted it
 
 
 def test_an_announcement_through_the_worker_reaches_users_on_every_process(

@@ -1,14 +1,10 @@
-import json
-
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from notifications import services
 from notifications.models import Announcement, Notification
-from realtime.signals import notify_user, sweep
+from realtime.signals import notify_user
 
 pytestmark = pytest.mark.django_db
 
@@ -102,40 +98,17 @@ def test_notify_command_for_everyone(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         call_command("notify", "Hello all", "--all")
-    # No worker and no sockets in this process: it waits for a server's sweep.
-    assert Announcement.objects.get().delivered_at is None
-    with django_capture_on_commit_callbacks(execute=True):
-        sweep.send(sender=None)  # what the server process does within a second
+    # No worker on the in-memory layer: the command's own process fans it out.
     assert Notification.objects.filter(title="Hello all").count() == 2
     assert Announcement.objects.get().delivered_at is not None
 
 
-def test_where_no_push_can_reach_the_tabs_the_notification_waits_for_a_server(
-    alice, in_memory_layer, django_capture_on_commit_callbacks
+def test_a_command_on_the_in_memory_layer_stores_and_says_who_will_see_it(
+    alice, in_memory_layer, capsys
 ):
-    """A command on the in-memory layer: this process holds no sockets to push to."""
-    with django_capture_on_commit_callbacks() as after_commit:
-        notification = services.notify(alice, "From a command")
-    assert notification.push_pending
-    assert not after_commit  # no push from here: it would reach nobody
-
-
-def test_a_servers_sweep_pushes_each_waiting_notification_once(
-    alice, in_memory_layer, django_capture_on_commit_callbacks
-):
-    waiting = services.notify(alice, "From a command")
-    layer = get_channel_layer()
-    alices_tab = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(services.user_group(alice.pk), alices_tab)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        sweep.send(sender=None)
-        sweep.send(sender=None)
-
-    assert layer.channels[alices_tab].qsize() == 1  # the second sweep pushed nothing again
-    pushed = json.loads(async_to_sync(layer.receive)(alices_tab)["text"])
-    assert (pushed["type"], pushed["notification"]["id"]) == ("notifications.new", waiting.id)
-    assert not Notification.objects.filter(push_pending=True).exists()
+    call_command("notify", "From a command", "--user", "alice")
+    assert Notification.objects.filter(recipient=alice, title="From a command").exists()
+    assert "open tabs will see this after a reload or reconnect" in capsys.readouterr().err
 
 
 def test_an_announcement_is_stored_before_the_worker_is_asked(
@@ -221,7 +194,6 @@ def test_only_staff_can_announce(
     alice.save()
     with django_capture_on_commit_callbacks(execute=True):
         alice_client.post(reverse("notifications:announce"), {"title": "Hi"})
-        sweep.send(sender=None)  # no sockets in this process: a server's sweep sends it
     assert Notification.objects.filter(title="Hi").count() == 1
 
 

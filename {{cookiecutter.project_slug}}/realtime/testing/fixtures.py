@@ -4,6 +4,7 @@
 - flaky_proxy: a proxy in front of it whose connections a test can cut.
 - redis_url, redis_server_env, redis_daphne_servers: the same on Redis, two processes.
 - guest_page: a new browser context signed in as a fresh guest.
+- staff_user: (username, password) of a superuser in the servers' database.
 - browser_type_launch_args: Playwright's Chromium, else a system Chromium.
 - ws_connect: a WebsocketCommunicator through the project's own ASGI application
   (config/asgi.py: its origin check, session auth and routing, exactly as served).
@@ -12,6 +13,7 @@
 
 import contextlib
 import os
+import uuid
 from http.cookies import SimpleCookie
 
 import pytest
@@ -127,6 +129,15 @@ def redis_daphne_servers(redis_server_env, tmp_path_factory):
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def staff_user(server_env):
+    """(username, password) of a superuser in the servers' database (every server shares it)."""
+    username, password = f"staff-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
+    env = {**server_env, "DJANGO_SUPERUSER_PASSWORD": password}
+    manage(env, "createsuperuser", "--noinput", "--username", username, "--email", "s@example.com")
+    return username, password
+
+
 @pytest.fixture
 def guest_page(browser):
     """guest_page(base_url) -> (page, username): a fresh browser context signed in as a guest."""
@@ -175,7 +186,7 @@ def ws_connect():
     async def connect(path, user=None, origin="http://testserver", expect_accept=True):
         headers = [(b"origin", origin.encode())] if origin else []
         if user is not None:
-            cookie = await database_sync_to_async(_session_cookie)(user)
+            cookie = await database_sync_to_async(session_cookie)(user)
             headers.append((b"cookie", cookie.encode()))
         communicator = WebsocketCommunicator(application, path, headers=headers)
         connected, _ = await communicator.connect()
@@ -189,7 +200,8 @@ def ws_connect():
     return connect
 
 
-def _session_cookie(user) -> str:
+def session_cookie(user) -> str:
+    """A Cookie header value with a fresh session of `user`."""
     client = Client()
     client.force_login(user)
     morsel = client.cookies[settings.SESSION_COOKIE_NAME]

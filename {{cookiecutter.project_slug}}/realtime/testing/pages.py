@@ -14,6 +14,16 @@ def sign_in_as_guest(page: Page, base_url: str) -> str:
     return signed_in.inner_text().removeprefix("Signed in as ").strip()
 
 
+def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
+    """Log in with the form, as a person would."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_role("banner").get_by_text(f"Signed in as {username}")).to_be_visible()
+
+
 def connection_status(page: Page):
-    """The header's live connection indicator ("Live", "Offline, reconnecting…")."""
-    return page.get_by_role("status").filter(has_text=re.compile("Live|Connecting|Offline"))
+    """The header's live connection indicator ("Live", "Offline, reconnecting…", ...)."""
+    states = re.compile("Live|Connecting|Offline|Removed")  # realtime/static/realtime/client.js
+    return page.get_by_role("status").filter(has_text=states)

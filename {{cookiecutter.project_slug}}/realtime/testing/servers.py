@@ -56,13 +56,15 @@ def server_environment(work_dir: Path, database_url: str, **overrides: str) -> d
     return env
 
 
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """Run `manage.py *args` with `env`; its output is in .stdout (text)."""
+    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
         [sys.executable, "manage.py", *args],
         cwd=PROJECT_DIR,
         env=env,
         check=True,
         capture_output=True,
+        text=True,
     )
 
 

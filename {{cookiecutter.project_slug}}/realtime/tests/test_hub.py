@@ -20,6 +20,8 @@ def _in_memory_layer(settings):
 
 
 class RoomListener(RealtimeConsumer):
+    login_required = False  # no AuthMiddlewareStack in these tests
+
     async def connect(self):
         await self.join("room")
         await self.accept()
@@ -27,6 +29,8 @@ class RoomListener(RealtimeConsumer):
 
 class BusyGreeter(RealtimeConsumer):
     """A broadcast arrives while connect() is still sending its own first frame."""
+
+    login_required = False
 
     async def connect(self):
         await self.join("room")

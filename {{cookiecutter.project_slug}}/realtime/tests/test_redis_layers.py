@@ -17,7 +17,9 @@ IDLE_SECONDS = 7
 
 
 class CoreListener(RealtimeConsumer):
+    login_required = False
     groups_layer_alias = "core"
+    channel_layer_alias = "core"
 
     async def connect(self):
         await self.accept()
@@ -26,6 +28,7 @@ class CoreListener(RealtimeConsumer):
 
 class PubSubListener(CoreListener):
     groups_layer_alias = "pubsub"
+    channel_layer_alias = "pubsub"
 
 
 @pytest.mark.asyncio
@@ -43,9 +46,7 @@ async def test_idle_sockets_still_receive_on_both_redis_layers(redis_url, settin
         assert (await socket.connect())[0]
     await asyncio.sleep(IDLE_SECONDS)
     for alias, socket in sockets.items():
-        await get_channel_layer(alias).group_send(
-            "idle-test", frame_event("idle-test", "ping", layer=alias)
-        )
+        await get_channel_layer(alias).group_send("idle-test", frame_event("ping", layer=alias))
         assert await socket.receive_json_from(timeout=5) == {"type": "ping", "layer": alias}
         await socket.disconnect()
 

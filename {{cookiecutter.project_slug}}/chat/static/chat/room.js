@@ -11,6 +11,7 @@ const TYPING_SHOW_FOR_MS = 3000;
 
 const root = document.querySelector(".chat");
 const me = root.dataset.username;
+const moderator = root.dataset.moderator === "true"; // staff; the server checks again
 const list = root.querySelector("[data-messages]");
 const people = root.querySelector("[data-people]");
 const typingLine = root.querySelector("[data-typing]");
@@ -40,7 +41,29 @@ function renderMessage(message) {
   text.className = "message__text";
   text.textContent = message.text;
   item.append(author, time, text);
+  if (moderator && message.id) item.append(deleteButton(message));
   return item;
+}
+
+// Moderation (staff only; the server refuses anyone else, frame by frame).
+function deleteButton(message) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "button button--quiet message__delete";
+  button.textContent = "Delete";
+  button.setAttribute("aria-label", `Delete message from ${message.author ?? "system"}`);
+  button.addEventListener("click", () => socket.send("chat.delete_message", { id: Number(message.id) }));
+  return button;
+}
+
+function removeButton(name) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "button button--quiet";
+  button.textContent = "Remove";
+  button.setAttribute("aria-label", `Remove ${name} from the room`);
+  button.addEventListener("click", () => socket.send("chat.remove_member", { username: name }));
+  return button;
 }
 
 // nonce -> {text, item}: sent, not yet seen coming back from the server.
@@ -82,6 +105,7 @@ function renderPeople(members) {
     ...members.map((name) => {
       const item = document.createElement("li");
       item.textContent = name === me ? `${name} (you)` : name;
+      if (moderator && name !== me) item.append(" ", removeButton(name));
       return item;
     }),
   );
@@ -106,6 +130,12 @@ function renderTyping() {
 const socket = new RealtimeSocket(`/ws/chat/${root.dataset.room}/`, {
   query: () => ({ after: lastSeenId() }),
   onOpen: () => sendPending(),
+  onStateChange(state) {
+    if (state !== "closed") return; // a moderator removed this user: nothing more to send
+    input.disabled = true;
+    composer.querySelector("button").disabled = true;
+    errorLine.textContent = "A moderator removed you from this room.";
+  },
   onMessage(frame) {
     switch (frame.type) {
       case "chat.history":
@@ -120,6 +150,9 @@ const socket = new RealtimeSocket(`/ws/chat/${root.dataset.room}/`, {
       case "chat.typing":
         showTyping(frame.user);
         break;
+      case "chat.message_deleted":
+        list.querySelector(`[data-message-id="${Number(frame.id)}"]`)?.remove();
+        break;
       case "error":
         errorLine.textContent = frame.message;
         break;
@@ -128,6 +161,12 @@ const socket = new RealtimeSocket(`/ws/chat/${root.dataset.room}/`, {
 });
 
 list.querySelectorAll("time").forEach((time) => { time.textContent = formatTime(time.dateTime); });
+if (moderator) {
+  for (const item of list.querySelectorAll("[data-message-id]")) {
+    const author = item.querySelector(".message__author").textContent;
+    item.append(deleteButton({ id: item.dataset.messageId, author }));
+  }
+}
 list.scrollTop = list.scrollHeight;
 
 let lastTypingSent = 0;

@@ -22,11 +22,8 @@ class Command(BaseCommand):
         if not reaches_other_processes():
             self.stderr.write(
                 self.style.WARNING(
-                    "Warning: the in-memory channel layer does not leave this process, so "
-                    "this command reaches no browser itself. It stores the notification; a "
-                    "server running on this database (make run) pushes it to open tabs "
-                    "within a second, and everyone else sees it on their next page load. "
-                    "Set REDIS_URL to push through Redis."
+                    "The in-memory channel layer does not cross processes: open tabs will "
+                    "see this after a reload or reconnect. Set REDIS_URL to push it live."
                 )
             )
         if everyone:

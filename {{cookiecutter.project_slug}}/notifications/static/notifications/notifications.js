@@ -13,7 +13,6 @@ const navLink = document.querySelector('nav a[data-app="notifications"]');
 const seenIds = new Set();
 const seenAnnouncements = new Set();
 let latestId = null; // the resume cursor: newest notification id this tab knows
-let countedUpTo = 0; // newest id the server's last unread count (notifications.state) included
 let unread = 0;
 
 for (const item of list?.querySelectorAll("[data-notification-id]") ?? []) {
@@ -152,17 +151,11 @@ const socket = new RealtimeSocket("/ws/notifications/", {
         // On a reconnect: what was created meanwhile. The count is the server's.
         frame.missed.forEach(receive);
         latestId = Math.max(latestId ?? 0, frame.latest_id);
-        countedUpTo = frame.latest_id;
         setUnread(frame.unread);
         break;
-      case "notifications.new": {
-        // Pushed while this tab was connecting (or swept up from a command): the
-        // server's count already has it. Listed, but no toast and no +1.
-        const counted = Boolean(frame.notification.id) && frame.notification.id <= countedUpTo;
-        const added = receive(frame.notification, { toast: !counted });
-        if (added && !counted && !frame.notification.read) setUnread(unread + 1);
+      case "notifications.new":
+        if (receive(frame.notification) && !frame.notification.read) setUnread(unread + 1);
         break;
-      }
       case "notifications.read":
         setUnread(frame.unread);
         showAsRead(frame.ids);

@@ -23,6 +23,11 @@ const LABELS = {
   open: "Live",
   retrying: "Offline, reconnecting…",
 };
+// Close codes after which reconnecting cannot help: the server said why, and the
+// page shows it instead of retrying (chat/services.py REMOVED).
+const FINAL_CLOSE_CODES = {
+  4403: "Removed from this room",
+};
 
 // A random UUID, also where crypto.randomUUID is missing (pages not served over
 // https or from localhost).
@@ -94,10 +99,15 @@ export class RealtimeSocket {
       }
       this.onMessage(frame);
     });
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
       clearTimeout(stableTimer);
       if (this.socket !== socket) return; // replaced by reconnectNow()
       this.socket = null;
+      if (FINAL_CLOSE_CODES[event.code]) {
+        this.closedFor = event.code;
+        this.setState("closed", FINAL_CLOSE_CODES[event.code]);
+        return;
+      }
       this.scheduleRetry();
     });
   }
@@ -111,7 +121,7 @@ export class RealtimeSocket {
   }
 
   reconnectNow() {
-    if (this.isOpen) return;
+    if (this.isOpen || this.closedFor) return;
     clearTimeout(this.retryTimer);
     if (this.socket) {
       const stale = this.socket;
@@ -127,12 +137,12 @@ export class RealtimeSocket {
     return true;
   }
 
-  setState(state) {
+  setState(state, label = LABELS[state]) {
     this.state = state;
     if (this.statusElement) {
       this.statusElement.hidden = false;
       this.statusElement.dataset.state = state;
-      this.statusElement.textContent = LABELS[state];
+      this.statusElement.textContent = label;
     }
     this.onStateChange(state);
   }

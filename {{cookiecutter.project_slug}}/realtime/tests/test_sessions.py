@@ -1,0 +1,79 @@
+"""A socket lives no longer than its session (realtime/sessions.py)."""
+
+import asyncio
+
+import pytest
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from realtime.consumers import RealtimeConsumer
+from realtime.sessions import SESSION_ENDED
+from realtime.testing.fixtures import session_cookie
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+class Signed(RealtimeConsumer):
+    async def connect(self):
+        await self.accept()
+
+
+async def open_socket(user, cookie=None):
+    cookie = cookie or await database_sync_to_async(session_cookie)(user)
+    socket = WebsocketCommunicator(
+        AuthMiddlewareStack(Signed.as_asgi()), "/", headers=[(b"cookie", cookie.encode())]
+    )
+    assert (await socket.connect())[0]
+    return socket
+
+
+async def closed_with(socket) -> int:
+    output = await asyncio.wait_for(socket.receive_output(), timeout=2)
+    assert output["type"] == "websocket.close"
+    return output["code"]
+
+
+async def test_anonymous_users_are_refused_before_connect_runs():
+    socket = WebsocketCommunicator(AuthMiddlewareStack(Signed.as_asgi()), "/")
+    assert (await socket.connect())[0] is False
+
+
+async def test_logging_out_closes_every_socket_of_that_user_only(alice, bob):
+    client = Client()
+    await database_sync_to_async(client.force_login)(alice)
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    tab1, tab2 = await open_socket(alice, cookie), await open_socket(alice)
+    bobs = await open_socket(bob)
+
+    await database_sync_to_async(client.logout)()
+
+    assert await closed_with(tab1) == SESSION_ENDED
+    assert await closed_with(tab2) == SESSION_ENDED  # another session of hers, too
+    assert await bobs.receive_nothing(timeout=0.2)
+    again = WebsocketCommunicator(
+        AuthMiddlewareStack(Signed.as_asgi()), "/", headers=[(b"cookie", cookie.encode())]
+    )
+    assert (await again.connect())[0] is False  # the logged-out session cannot come back
+    await bobs.disconnect()
+
+
+@pytest.mark.parametrize("change", ["deactivate", "password"])
+async def test_deactivation_or_a_new_password_closes_the_users_sockets(alice, change):
+    socket = await open_socket(alice)
+    if change == "deactivate":
+        alice.is_active = False
+    else:
+        alice.set_password("a new password")
+    await database_sync_to_async(alice.save)()
+    assert await closed_with(socket) == SESSION_ENDED
+
+
+async def test_other_saves_of_the_user_leave_the_sockets_open(alice):
+    socket = await open_socket(alice)
+    alice.first_name = "Alice"
+    await database_sync_to_async(alice.save)()
+    await database_sync_to_async(alice.save)(update_fields=["last_login"])
+    assert await socket.receive_nothing(timeout=0.3)
+    await socket.disconnect()
