@@ -2,20 +2,25 @@
 
 Frames:
   browser -> server   notifications.mark_read {ids}      notifications.mark_all_read {}
+                      notifications.announce {title, body}   (staff)
   server -> browser   notifications.state {unread, latest_id, missed}
                       notifications.new {notification}
                       notifications.read {ids | null for all, unread}
+                      notifications.announced {title, recipients}   (to the announcer only)
                       error {code, message, about}
+Channel messages: notifications.announce (a job for the worker, on FANOUT_CHANNEL),
+notifications.announced (the worker's answer, on the announcing consumer's own channel).
 """
 
 from typing import Annotated
 
 from channels.consumer import AsyncConsumer
 from channels.db import database_sync_to_async
-from pydantic import Field
+from django.contrib.auth import get_user_model
+from pydantic import Field, StringConstraints
 
 from realtime.consumers import RealtimeConsumer, handles
-from realtime.envelope import Inbound
+from realtime.envelope import Inbound, ProtocolError
 
 from . import services
 
@@ -26,6 +31,11 @@ class MarkRead(Inbound):
 
 class MarkAllRead(Inbound):
     pass
+
+
+class Announce(Inbound):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    body: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
 
 
 class NotificationConsumer(RealtimeConsumer):
@@ -64,6 +74,23 @@ class NotificationConsumer(RealtimeConsumer):
     @handles("notifications.mark_all_read", MarkAllRead)
     async def on_mark_all_read(self, message: MarkAllRead):
         await database_sync_to_async(services.mark_read)(self.user)
+
+    @handles("notifications.announce", Announce)
+    async def on_announce(self, message: Announce):
+        # Staff only, read from the database for every request. The worker answers
+        # this socket alone, on its own channel (self.channel_name).
+        staff = get_user_model().objects.filter(pk=self.user.pk, is_staff=True, is_active=True)
+        if not await staff.aexists():
+            raise ProtocolError("forbidden", "Only staff can announce.")
+        await database_sync_to_async(services.announce)(
+            message.title, message.body, reply_channel=self.channel_name
+        )
+
+    async def notifications_announced(self, event):
+        """The worker's answer, sent with channel_layer.send to this consumer's channel."""
+        await self.send_frame(
+            "notifications.announced", title=event["title"], recipients=event["recipients"]
+        )
 
 
 class AnnouncementWorker(AsyncConsumer):

@@ -65,6 +65,9 @@ class Announcement(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)  # empty: pending
+    # The channel of the socket that announced it (its consumer's self.channel_name):
+    # the worker tells that one socket how many users got it. Empty from a view or command.
+    reply_channel = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["-id"]

@@ -4,20 +4,26 @@ Every function stores first and pushes second, so a user who is offline (or
 whose tab is reconnecting) finds the notification on their next page load.
 """
 
+import logging
 from urllib.parse import urlsplit
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from realtime.broadcast import broadcast_from_sync, reaches_other_processes
+from realtime.hub import LAYER_ERRORS
 
 from .models import Announcement, Notification
 
+logger = logging.getLogger("notifications")
+
 EVERYONE_GROUP = "notifications.everyone"  # every connected notifications socket
+COPY_BATCH = 1000  # an announcement's per-user copies are written this many at a time
 FANOUT_CHANNEL = "notifications-fanout"  # consumed by `manage.py runworker notifications-fanout`
 
 
@@ -61,19 +67,25 @@ async def anotify(recipient, title: str, body: str = "", link: str = "", level: 
     return await database_sync_to_async(notify)(recipient, title, body, link, level)
 
 
-def announce(title: str, body: str = "", link: str = "", level: str = "info") -> bool:
+def announce(
+    title: str, body: str = "", link: str = "", level: str = "info", reply_channel: str = ""
+) -> bool:
     """Notify every user. Stores the announcement, then returns at once.
 
     Once the transaction commits, a job wakes the background worker, which stores
     one copy per user and pushes (deliver_pending). The job carries nothing: if it
     is lost (no worker listening), the announcement waits in the database for the
-    next job or `manage.py deliver_announcements`. Returns True then.
+    next job or `manage.py deliver_announcements`. Returns True then. With a
+    `reply_channel` (a consumer's channel name), that socket alone is told how many
+    users got it once it is delivered (the "notifications.announced" event).
 
     With the in-memory channel layer no worker can receive the job (it lives in
     another process), so this process fans it out itself once the transaction
     commits. Returns False then.
     """
-    Announcement.objects.create(title=title, body=body, link=check_link(link), level=level)
+    Announcement.objects.create(
+        title=title, body=body, link=check_link(link), level=level, reply_channel=reply_channel
+    )
     if reaches_other_processes():
         transaction.on_commit(wake_the_worker)
         return True
@@ -110,27 +122,39 @@ def deliver_next() -> bool:
         )
         if announcement is None:
             return False
+        fields = {
+            "title": announcement.title,
+            "body": announcement.body,
+            "link": announcement.link,
+            "level": announcement.level,
+        }
         users = get_user_model().objects.filter(is_active=True).values_list("pk", flat=True)
-        copies = [
-            Notification(
-                recipient_id=pk,
-                announcement=announcement,
-                title=announcement.title,
-                body=announcement.body,
-                link=announcement.link,
-                level=announcement.level,
-            )
-            for pk in users.iterator()
-        ]
-        Notification.objects.bulk_create(copies, batch_size=1000)
+        recipients, batch = 0, []
+        for pk in users.iterator(chunk_size=COPY_BATCH):  # a batch at a time in memory
+            batch.append(Notification(recipient_id=pk, announcement=announcement, **fields))
+            if len(batch) == COPY_BATCH:
+                recipients += len(Notification.objects.bulk_create(batch))
+                batch = []
+        recipients += len(Notification.objects.bulk_create(batch))
         announcement.delivered_at = timezone.now()
         announcement.save(update_fields=["delivered_at"])
-        transaction.on_commit(
-            lambda: broadcast_from_sync(
-                EVERYONE_GROUP, "notifications.new", notification=announcement.as_frame()
-            )
-        )
+        transaction.on_commit(lambda: tell_everyone(announcement, recipients))
     return True
+
+
+def tell_everyone(announcement: Announcement, recipients: int) -> None:
+    """Push a delivered announcement to every open tab, and answer whoever asked for it."""
+    broadcast_from_sync(EVERYONE_GROUP, "notifications.new", notification=announcement.as_frame())
+    if announcement.reply_channel:
+        # channel_layer.send to one named channel: only the socket that announced hears
+        # it, and its consumer handles it in notifications_announced().
+        event = {"type": "notifications.announced", "title": announcement.title}
+        try:
+            async_to_sync(get_channel_layer().send)(
+                announcement.reply_channel, {**event, "recipients": recipients}
+            )
+        except (*LAYER_ERRORS, ChannelFull) as error:  # it was delivered: only the answer is lost
+            logger.warning("could not answer %s: %s", announcement.reply_channel, error)
 
 
 def unread_count(user) -> int:

@@ -164,3 +164,33 @@ async def test_an_announcement_whose_job_was_lost_goes_out_with_the_next_job(
     worker.stop()
     assert await Notification.objects.filter(recipient=alice).acount() == 2
     assert not await Announcement.objects.filter(delivered_at__isnull=True).aexists()
+
+
+async def test_staff_announce_over_the_socket_and_the_worker_answers_that_socket_only(
+    ws_connect, alice, bob, monkeypatch, settings
+):
+    """channel_layer.send to one named channel: the announcer's own consumer channel."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    monkeypatch.setattr(services, "reaches_other_processes", lambda: True)  # use the worker
+    alice.is_staff = True
+    await database_sync_to_async(alice.save)()
+    worker = fanout_worker()
+    async with ws_connect(URL, alice) as staff, ws_connect(URL, bob) as bobs:
+        for socket in (staff, bobs):
+            await next_frame(socket, "notifications.state")
+        await staff.send_json_to({"type": "notifications.announce", "title": "Deploy at 6"})
+        await worker.send_input(await get_channel_layer().receive(services.FANOUT_CHANNEL))
+        answer = await next_frame(staff, "notifications.announced")
+        assert (answer["title"], answer["recipients"]) == ("Deploy at 6", 2)
+        pushed = await next_frame(bobs, "notifications.new")
+        assert pushed["notification"]["title"] == "Deploy at 6"
+        assert await bobs.receive_nothing(timeout=0.2)  # the answer went to alice's socket only
+    worker.stop()
+
+
+async def test_only_staff_can_announce_over_the_socket(ws_connect, alice):
+    async with ws_connect(URL, alice) as socket:
+        await next_frame(socket, "notifications.state")
+        await socket.send_json_to({"type": "notifications.announce", "title": "Hi all"})
+        assert (await next_frame(socket, "error"))["code"] == "forbidden"
+    assert not await Announcement.objects.aexists()

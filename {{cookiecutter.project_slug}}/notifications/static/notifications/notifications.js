@@ -160,6 +160,9 @@ const socket = new RealtimeSocket("/ws/notifications/", {
         setUnread(frame.unread);
         showAsRead(frame.ids);
         break;
+      case "notifications.announced": // the worker's answer to this tab alone
+        if (announceStatus) announceStatus.textContent = `Delivered to ${frame.recipients} users: ${frame.title}`;
+        break;
     }
   },
 });
@@ -173,6 +176,17 @@ list?.addEventListener("submit", (event) => {
 });
 document.querySelector("[data-mark-all-read]")?.addEventListener("submit", (event) => {
   if (socket.send("notifications.mark_all_read")) event.preventDefault();
+});
+// Staff: announce through the socket, so the worker can answer this tab; plain POST if offline.
+const announceForm = document.querySelector("[data-announce-form]");
+const announceStatus = document.querySelector("[data-announce-status]");
+announceForm?.addEventListener("submit", (event) => {
+  const fields = new FormData(announceForm);
+  const announcement = { title: fields.get("title").trim(), body: fields.get("body").trim() };
+  if (!socket.send("notifications.announce", announcement)) return;
+  event.preventDefault();
+  announceForm.reset();
+  announceStatus.textContent = "Announcing…";
 });
 // "Send me a test notification" without leaving the page, so the push is seen arriving.
 document.querySelector("[data-fetch-form]")?.addEventListener("submit", (event) => {
