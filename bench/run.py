@@ -21,7 +21,6 @@ import math
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,9 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = BENCH_DIR.parent
+# The generated project's process helpers, straight from the template (no Jinja, no Django).
+sys.path.insert(0, str(TEMPLATE_DIR / "{{cookiecutter.project_slug}}"))
+from realtime.testing.processes import free_port, stop_process, wait_for_port  # noqa: E402
 DAPHNE_LIMITS = ["--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"]
 
 
@@ -90,38 +92,9 @@ class Result:
         return self.received / self.seconds if self.seconds else 0.0
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited with code {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listening on port {port}")
-
-
 def rss_kb(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class Bench:
@@ -155,7 +128,7 @@ class Bench:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        wait_for_port(port, self.redis)
+        wait_for_port(port, timeout=60, process=self.redis)
         return f"redis://127.0.0.1:{port}/0"
 
     def manage(self, *args: str) -> str:
@@ -197,7 +170,7 @@ class Bench:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        wait_for_port(port, daphne)
+        wait_for_port(port, timeout=60, process=daphne)
         return daphne, port
 
     def drive(self, specs: list[dict], between=None) -> list[dict]:
@@ -338,7 +311,7 @@ class Bench:
             load = f"{self.size.clients} sockets, {total} announcements at {rate:g}/s"
             self.collect("apps", "announcements", load, self.drive(specs))
         finally:
-            stop(worker)
+            stop_process(worker)
 
     def game(self, port: int, data: dict) -> None:
         size = self.size
@@ -369,11 +342,11 @@ class Bench:
                     self.notifications(port, data)
                     self.game(port, data)
             finally:
-                stop(daphne)
+                stop_process(daphne)
 
     def close(self) -> None:
         if self.redis:
-            stop(self.redis)
+            stop_process(self.redis)
 
 
 # -- reporting ---------------------------------------------------------------

@@ -16,28 +16,11 @@ from pathlib import Path
 
 from django.conf import settings
 
+from .processes import free_port, stop_process, wait_for_port
+
 PROJECT_DIR = Path(settings.BASE_DIR)
 # As in production (Makefile, Procfile): daphne's own cap on one WebSocket message.
 DAPHNE_LIMITS = ["--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"server exited with code {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listening on port {port} after {timeout} s")
 
 
 def server_environment(work_dir: Path, database_url: str, **overrides: str) -> dict[str, str]:
@@ -138,13 +121,7 @@ class DaphneServer:
             raise RuntimeError(f"daphne did not start: {error}\n{self.log_tail()}") from None
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None
 
     def restart(self) -> None:
@@ -189,9 +166,7 @@ class RedisServer:
         wait_for_port(self.port, timeout=10, process=self.process)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        stop_process(self.process)
         self.process = None
 
 
@@ -231,13 +206,7 @@ class Worker:
             client.close()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 class FlakyProxy:

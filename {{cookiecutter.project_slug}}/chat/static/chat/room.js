@@ -46,25 +46,22 @@ function renderMessage(message) {
 }
 
 // Moderation (staff only; the server refuses anyone else, frame by frame).
-function deleteButton(message) {
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "button button--quiet message__delete";
-  button.textContent = "Delete";
-  button.setAttribute("aria-label", `Delete message from ${message.author ?? "system"}`);
-  button.addEventListener("click", () => socket.send("chat.delete_message", { id: Number(message.id) }));
-  return button;
-}
-
-function removeButton(name) {
+function moderationButton(text, label, frame) {
   const button = document.createElement("button");
   button.type = "button";
   button.className = "button button--quiet";
-  button.textContent = "Remove";
-  button.setAttribute("aria-label", `Remove ${name} from the room`);
-  button.addEventListener("click", () => socket.send("chat.remove_member", { username: name }));
+  button.textContent = text;
+  button.setAttribute("aria-label", label);
+  button.addEventListener("click", () => socket.send(...frame));
   return button;
 }
+const deleteButton = (message) =>
+  moderationButton("Delete", `Delete message from ${message.author ?? "system"}`, [
+    "chat.delete_message",
+    { id: Number(message.id) },
+  ]);
+const removeButton = (name) =>
+  moderationButton("Remove", `Remove ${name} from the room`, ["chat.remove_member", { username: name }]);
 
 // nonce -> {text, item}: sent, not yet seen coming back from the server.
 const pending = new Map();
