@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from game import services
 from game.models import Game, Move
+from realtime import presence
 from realtime.signals import notify_user
 
 pytestmark = pytest.mark.django_db
@@ -90,10 +91,27 @@ def test_rematch_swaps_seats_once(game, alice, bob):
     assert services.rematch(game.pk, alice) == rematch  # asking again gives the same one
 
 
-def test_the_player_to_move_is_told_only_when_away(game, alice, told):
+def test_the_player_to_move_is_told_only_when_away(game, alice, bob, told):
     told.clear()
     services.play(game.pk, alice, 3, version=0)
     assert told == [("bob", f"Your turn in Connect Four #{game.pk}")]
+
+    presence.enter(game.group_name, bob, "bobs-tab")  # bob is looking at the game now
+    services.play(game.pk, bob, 3, version=1)
+    assert told[1:] == [("alice", f"Your turn in Connect Four #{game.pk}")]  # alice is away
+    services.play(game.pk, alice, 4, version=2)
+    assert told[2:] == []  # bob is here: no notification
+
+
+def test_the_lobby_lists_open_and_running_games_but_not_finished_ones(game, alice, bob):
+    waiting = services.create_game(alice, "tictactoe")
+    for number, (player, move) in enumerate([(alice, 0), (bob, 3), (alice, 1), (bob, 4)]):
+        services.play(game.pk, player, move, version=number)  # still running
+    finished = services.join_game(services.create_game(bob, "tictactoe").pk, alice)
+    for number, (player, move) in enumerate([(bob, 0), (alice, 3), (bob, 1), (alice, 4), (bob, 2)]):
+        services.play(finished.pk, player, move, version=number)
+    assert Game.objects.get(pk=finished.pk).status == Game.Status.FINISHED
+    assert {listed["id"] for listed in services.lobby_games()} == {game.pk, waiting.pk}
 
 
 def test_lobby_and_pages(client, alice, bob, game):

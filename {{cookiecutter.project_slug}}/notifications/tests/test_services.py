@@ -214,3 +214,13 @@ def test_admin_lists_announcements_and_whether_they_went_out(client, django_user
     page = client.get(reverse("admin:notifications_announcement_changelist")).content.decode()
     assert "Still pending" in page
     assert client.get(reverse("admin:notifications_announcement_add")).status_code == 403
+
+
+def test_catch_up_returns_only_the_users_own_notifications(alice, bob):
+    before = services.latest_id(alice)
+    services.notify(bob, "bob's")
+    mine = services.notify(alice, "alice's")
+    services.notify(bob, "bob's again")
+    assert [n["id"] for n in services.created_after(alice, before)] == [mine.id]
+    assert services.latest_id(alice) == mine.id
+    assert services.unread_count(alice) == 1

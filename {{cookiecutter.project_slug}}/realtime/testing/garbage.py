@@ -48,6 +48,17 @@ async def throw(communicator, batch: list) -> list[dict]:
     return await drain(communicator, seconds=0.05)
 
 
+async def until_answered(communicator, replies: list[dict], answers: set[str], count: int):
+    """`replies`, plus whatever still comes, once `count` of them are of a type in `answers`.
+
+    Every inbound frame gets its answer, never silence: waiting for each one means a
+    test cannot pass because nothing came back (a missing answer times out and fails).
+    """
+    while sum(reply["type"] in answers for reply in replies) < count:
+        replies.append(await communicator.receive_json_from(timeout=2))
+    return replies
+
+
 def run_example(scenario) -> None:
     """Run one Hypothesis example's async `scenario()` in an event loop of its own,
     with a channel layer of its own, as the _fresh_channel_layer fixture gives each

@@ -63,11 +63,23 @@ async def test_a_room_of_many_sockets_is_one_member_of_the_layer_group():
 
 async def test_a_socket_that_left_gets_nothing_and_the_others_carry_on():
     staying, leaving = await open_sockets(RoomListener, 2)
+    left = [socket for socket in get_hub().members["room"]]
+    written = []
+    for consumer in left:  # record every frame the hub hands to either consumer
+        original = consumer.deliver
+
+        async def record(message, consumer=consumer, original=original):
+            written.append(consumer)
+            await original(message)
+
+        consumer.deliver = record
     await leaving.disconnect()
+    assert len(get_hub().members["room"]) == 1
 
     await broadcast("room", "ping")
 
     assert await staying.receive_json_from() == {"type": "ping"}
+    assert written == list(get_hub().members["room"])  # one frame, to the one that stayed
     await staying.disconnect()
 
 
