@@ -43,6 +43,17 @@ def _fresh_channel_layer():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache(settings, request):
+    """Each test counts its rate limits from zero in a cache of its own (never a shared Redis)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
+
+
+@pytest.fixture(autouse=True)
 def _unhashed_static_files(settings):
     """In-process tests render pages without collectstatic (the daphne servers run it)."""
     settings.STORAGES = {
