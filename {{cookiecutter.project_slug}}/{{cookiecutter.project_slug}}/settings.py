@@ -231,6 +231,6 @@ LOGGING = {
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
-        "axes.apps": {"level": "WARNING"},  # not a banner per manage.py command
+        "axes": {"level": "WARNING"},  # failures and lock-outs; no line per log-in
     },
 }
