@@ -12,7 +12,7 @@ def frozen_clock(monkeypatch):
     """Keep every request in one rate-limit window, whatever the time of the run."""
     import django_ratelimit.core
 
-    monkeypatch.setattr(django_ratelimit.core.time, "time", lambda: 1_800_000_000.0)
+    monkeypatch.setattr(django_ratelimit.core, "_get_window", lambda value, period: 1_800_000_000)
 
 
 def limit_count(rate: str) -> int:
