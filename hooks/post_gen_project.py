@@ -25,7 +25,8 @@ def remove_switched_off_apps() -> None:
 
 def remove_switched_off_files() -> None:
     if "{{ cookiecutter.use_docker }}" != "y":
-        for name in ("Dockerfile", "compose.yaml", ".dockerignore"):
+        docker_files = ("Dockerfile", "compose.yaml", ".dockerignore", "deploy/test_docker_start.py")
+        for name in docker_files:
             (PROJECT / name).unlink()
     if "{{ cookiecutter.ci }}" != "github":
         shutil.rmtree(PROJECT / ".github")

@@ -223,7 +223,10 @@ def test_production_files_validate(default_project):
     run([*check, "vendor.github-workflows", ".github/workflows/ci.yml"], cwd=default_project)
     run([str(bin_dir / "hadolint"), "Dockerfile"], cwd=default_project)
     procfile = (default_project / "Procfile").read_text()
-    assert "web: daphne --proxy-headers --bind 0.0.0.0 --port $PORT" in procfile
+    assert (
+        "web: python manage.py collectstatic --noinput && "
+        "exec daphne --proxy-headers --bind 0.0.0.0 --port $PORT"
+    ) in procfile
     assert (
         "worker: python manage.py deliver_announcements && "
         "python manage.py runworker notifications-fanout"
@@ -234,7 +237,10 @@ def test_production_files_validate(default_project):
 @pytest.mark.parametrize(
     ("options", "absent"),
     [
-        ({"use_docker": "n"}, ["Dockerfile", "compose.yaml", ".dockerignore"]),
+        (
+            {"use_docker": "n"},
+            ["Dockerfile", "compose.yaml", ".dockerignore", "deploy/test_docker_start.py"],
+        ),
         ({"ci": "none"}, [".github"]),
     ],
 )

@@ -4,9 +4,11 @@ Everything that differs between machines comes from an environment variable or
 from the `.env` file next to manage.py; `.env.example` lists them all.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 from config.layers import redis_layer
 
@@ -48,6 +50,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
+    "csp",
+    "django_ratelimit",
     "realtime",
     "accounts",
     *EXAMPLE_APPS,
@@ -62,6 +67,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",  # over a limit: RATELIMIT_VIEW (429)
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,23 +109,78 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Channel layer: how consumers in different processes reach each other.
 # Without REDIS_URL an in-memory layer serves one process (development, the demo).
 REDIS_URL = env("REDIS_URL", default="")
+REDIS_PREFIX = env("REDIS_PREFIX", default="asgi")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": redis_layer(
-            REDIS_URL,
-            flavor=env("REDIS_CHANNEL_LAYER", default="core"),
-            prefix=env("REDIS_PREFIX", default="asgi"),
+            REDIS_URL, flavor=env("REDIS_CHANNEL_LAYER", default="core"), prefix=REDIS_PREFIX
         )
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# The cache holds the rate-limit counters (django-ratelimit). With Redis every
+# process counts together; without it the project runs one process (the
+# in-memory channel layer cannot span more), so that process's memory is exact.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"{REDIS_PREFIX}:cache",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# django-ratelimit names only the caches it tests. Django's RedisCache is fine
+# (add() is SET NX, incr() is INCRBY: atomic); LocMemCache is only wrong across
+# processes, which the settings above rule out.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+if not REDIS_URL:
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+
+# Abuse limits per client address (REMOTE_ADDR: behind a proxy, run daphne with
+# --proxy-headers so it is the client's). Guest accounts: "count/period",
+# period s, m, h or d; over it, a 429 page (RATELIMIT_VIEW).
+GUEST_RATE_LIMIT = env("GUEST_RATE_LIMIT", default="30/h")
+RATELIMIT_VIEW = "accounts.views.rate_limited"
+# Log-ins (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one
+# username from one address, that pair is refused with a 429 page for
+# LOGIN_COOLOFF_MINUTES; a right password before then resets the count.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_DISABLE_ACCESS_LOG = True  # no table row per successful log-in
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out log-in before checking it
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Content-Security-Policy (django-csp): scripts (ES modules), styles, images and
+# connections from this origin only; no inline script or style anywhere. 'self'
+# in connect-src also covers ws:// and wss:// to this host (CSP Level 3).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -162,5 +225,6 @@ LOGGING = {
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # failures and lock-outs; no line per log-in
     },
 }

@@ -45,3 +45,14 @@ def test_create_demo_users_command(django_user_model):
     call_command("create_demo_users")  # idempotent
     for name in ("alice", "bob"):
         assert django_user_model.objects.get(username=name).check_password("demo-password")
+
+
+@pytest.mark.parametrize("name", ["system", "System", "SYSTEM", "admin", "guest-swift-otter-1"])
+def test_signup_refuses_reserved_names(client, django_user_model, name):
+    response = client.post(
+        reverse("signup"),
+        {"username": name, "password1": "a-long-passphrase", "password2": "a-long-passphrase"},
+    )
+    assert response.status_code == 200
+    assert "This name is reserved" in response.content.decode()
+    assert not django_user_model.objects.exists()

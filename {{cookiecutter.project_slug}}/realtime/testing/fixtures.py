@@ -6,6 +6,8 @@
 - guest_page: a new browser context signed in as a fresh guest.
 - staff_user: (username, password) of a superuser in the servers' database.
 - browser_type_launch_args: Playwright's Chromium, else a system Chromium.
+- browser, csp_violations: every browser context a test opens is watched, and
+  a Content-Security-Policy violation fails the test (realtime/testing/csp.py).
 - ws_connect: a WebsocketCommunicator through the project's own ASGI application
   (config/asgi.py: its origin check, session auth and routing, exactly as served).
 - alice, bob: two users (the test's django_db mark gives them a database).
@@ -23,7 +25,8 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
-from . import browser
+from .browser import launch_options
+from .csp import GUARD
 from .pages import sign_in_as_guest
 from .servers import (
     DaphneServer,
@@ -43,6 +46,17 @@ def _fresh_channel_layer():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache(settings, request):
+    """Each test counts its rate limits from zero in a cache of its own (never a shared Redis)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
+
+
+@pytest.fixture(autouse=True)
 def _unhashed_static_files(settings):
     """In-process tests render pages without collectstatic (the daphne servers run it)."""
     settings.STORAGES = {
@@ -54,10 +68,39 @@ def _unhashed_static_files(settings):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args, playwright):
     try:
-        extra = browser.launch_options(playwright.chromium.executable_path)
+        extra = launch_options(playwright.chromium.executable_path)
     except RuntimeError as error:
         pytest.fail(str(error), pytrace=False)  # never a silent skip
     return {**browser_type_launch_args, **extra}
+
+
+@pytest.fixture(scope="session")
+def browser(browser):
+    """pytest-playwright's browser; each context it opens, the tests' or its own, is watched."""
+    new_context, new_page = browser.new_context, browser.new_page
+
+    def watched_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        GUARD.watch(context)
+        return context
+
+    def watched_page(*args, **kwargs):
+        page = new_page(*args, **kwargs)  # still on about:blank: the guard sees its first page
+        GUARD.watch(page.context)
+        return page
+
+    browser.new_context, browser.new_page = watched_context, watched_page
+    return browser
+
+
+@pytest.fixture(autouse=True)
+def csp_violations():
+    """Fails the test on a CSP violation in any watched browser context."""
+    GUARD.violations.clear()
+    yield GUARD.violations
+    found, GUARD.violations[:] = list(GUARD.violations), []
+    if found:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(found), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,66 @@
+"""Abuse limits: guest accounts per address (django-ratelimit), failed log-ins (django-axes)."""
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """Keep every request in one rate-limit window, whatever the time of the run."""
+    import django_ratelimit.core
+
+    monkeypatch.setattr(django_ratelimit.core, "_get_window", lambda value, period: 1_800_000_000)
+
+
+def limit_count(rate: str) -> int:
+    return int(rate.split("/")[0])
+
+
+def test_the_default_guest_limit_refuses_the_next_guest_with_429(
+    client, django_user_model, frozen_clock
+):
+    allowed = limit_count(settings.GUEST_RATE_LIMIT)
+    assert allowed == 30  # the documented default (README, Settings)
+    for _ in range(allowed):
+        assert client.post(reverse("guest_login")).status_code == 302
+    refused = client.post(reverse("guest_login"))
+    assert refused.status_code == 429
+    assert "Too many requests" in refused.content.decode()
+    assert django_user_model.objects.count() == allowed
+
+
+def test_the_guest_limit_is_per_address(client, django_user_model, settings, frozen_clock):
+    settings.GUEST_RATE_LIMIT = "1/h"
+    assert client.post(reverse("guest_login"), REMOTE_ADDR="203.0.113.1").status_code == 302
+    assert client.post(reverse("guest_login"), REMOTE_ADDR="203.0.113.1").status_code == 429
+    assert client.post(reverse("guest_login"), REMOTE_ADDR="203.0.113.2").status_code == 302
+
+
+def log_in(client, username, password):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+def test_repeated_wrong_passwords_lock_that_log_in_with_429(client, django_user_model):
+    django_user_model.objects.create_user("carol", password="a-long-passphrase")
+    django_user_model.objects.create_user("dave", password="a-long-passphrase")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert log_in(client, "carol", "wrong").status_code == 200  # the form, with its error
+    locked = log_in(client, "carol", "wrong")
+    assert locked.status_code == 429
+    assert "Too many failed log-ins" in locked.content.decode()
+    # Even the right password waits for the cool-off now; another account does not.
+    assert log_in(client, "carol", "a-long-passphrase").status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert log_in(client, "dave", "a-long-passphrase").status_code == 302
+
+
+def test_a_right_password_resets_the_failure_count(client, django_user_model):
+    django_user_model.objects.create_user("carol", password="a-long-passphrase")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        log_in(client, "carol", "wrong")
+    assert log_in(client, "carol", "a-long-passphrase").status_code == 302
+    client.logout()
+    assert log_in(client, "carol", "wrong").status_code == 200
