@@ -4,6 +4,9 @@ import re
 
 from playwright.sync_api import Page, expect
 
+# A phone-sized browser context: guest_page(url, **PHONE) or browser.new_context(**PHONE).
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
 
 def sign_in_as_guest(page: Page, base_url: str) -> str:
     """Log in with the one-click guest button; return the guest's username."""
@@ -17,3 +20,8 @@ def sign_in_as_guest(page: Page, base_url: str) -> str:
 def connection_status(page: Page):
     """The header's live connection indicator ("Live", "Offline, reconnecting…")."""
     return page.get_by_role("status").filter(has_text=re.compile("Live|Connecting|Offline"))
+
+
+def page_width_overflow(page: Page) -> int:
+    """How many CSS pixels the page is wider than the viewport (0: it fits, no sideways scroll)."""
+    return page.evaluate("document.documentElement.scrollWidth") - page.viewport_size["width"]
