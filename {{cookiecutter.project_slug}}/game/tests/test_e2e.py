@@ -5,7 +5,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from realtime.testing.pages import PHONE, connection_status, page_width_overflow
+from realtime.testing.accessibility import assert_accessible
+from realtime.testing.pages import PHONE, VIEWPORTS, connection_status, page_width_overflow
 
 pytestmark = pytest.mark.e2e
 
@@ -226,3 +227,21 @@ def test_games_fit_a_phone_screen_and_play_by_touch(daphne_server, guest_page, r
     for page in (alice, bob):
         expect(board_button(page, first)).to_be_in_viewport()
         assert page_width_overflow(page) <= 0, f"{ruleset} is wider than a phone"
+
+
+@pytest.mark.parametrize("size", VIEWPORTS)
+def test_lobby_and_game_pages_are_accessible(daphne_server, guest_page, size):
+    alice, _ = guest_page(daphne_server.url, **VIEWPORTS[size])
+    bob, _ = guest_page(daphne_server.url, **VIEWPORTS[size])
+    open_connected(bob, f"{daphne_server.url}/game/")
+    game_url = create_game(alice, daphne_server.url, "Connect Four")
+    expect(bob.get_by_role("list", name="Open and running games")).to_contain_text("Connect Four")
+    assert_accessible(bob)  # the lobby, with a game listed
+    assert_accessible(alice)  # a game waiting for its second player
+    open_connected(bob, game_url)
+    bob.get_by_role("button", name="Join this game").click()
+    play(alice, "Column 4")
+    expect(moves(bob)).to_have_count(1)
+    for page in (alice, bob):
+        assert_accessible(page)
+        assert page_width_overflow(page) <= 0

@@ -7,7 +7,8 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from realtime.testing.pages import PHONE, connection_status, page_width_overflow
+from realtime.testing.accessibility import assert_accessible
+from realtime.testing.pages import PHONE, VIEWPORTS, connection_status, page_width_overflow
 from realtime.testing.servers import DaphneServer, Worker, manage
 
 pytestmark = pytest.mark.e2e
@@ -248,4 +249,19 @@ def test_a_burst_of_notifications_shows_a_few_toasts_clear_of_the_header(
     header = page.get_by_role("banner").bounding_box()
     assert toasts.bounding_box()["y"] >= header["y"] + header["height"]
     page.get_by_role("button", name="Log out").click(trial=True)  # visible and not covered
+    assert page_width_overflow(page) <= 0
+
+
+@pytest.mark.parametrize("size", VIEWPORTS)
+def test_the_notifications_page_is_accessible(daphne_server, guest_page, size):
+    page, _ = guest_page(daphne_server.url, **VIEWPORTS[size])
+    open_connected(page, f"{daphne_server.url}/notifications/")
+    send_test_notification(page)
+    expect(your_notifications(page)).to_have_count(1)
+    page.reload()  # one row from the server, one live, and a toast
+    expect(connection_status(page)).to_have_text("Live")
+    send_test_notification(page)
+    expect(your_notifications(page)).to_have_count(2)
+    expect(toast(page, "Test notification")).to_be_visible()
+    assert_accessible(page)
     assert page_width_overflow(page) <= 0
