@@ -199,6 +199,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG  # serve straight from the apps while developing
 WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_ROOT = BASE_DIR / "public"  # served at the site's root: /favicon.ico
 
 # The realtime core (realtime/): limits applied to every WebSocket consumer.
 REALTIME = {

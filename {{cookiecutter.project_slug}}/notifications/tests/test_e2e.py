@@ -6,7 +6,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from realtime.testing.pages import connection_status
+from realtime.testing.accessibility import assert_accessible
+from realtime.testing.pages import PHONE, VIEWPORTS, connection_status, page_width_overflow
 from realtime.testing.servers import Worker, manage
 
 pytestmark = pytest.mark.e2e
@@ -20,6 +21,15 @@ def unread_badge(page: Page):
 
 def toast(page: Page, text: str):
     return page.get_by_role("region", name="New notifications").get_by_text(text)
+
+
+def your_notifications(page: Page):
+    return page.get_by_role("list", name="Your notifications").get_by_role("listitem")
+
+
+def send_test_notification(page: Page, times: int = 1) -> None:
+    for _ in range(times):
+        page.get_by_role("button", name="Send me a test notification").click()
 
 
 def open_connected(page: Page, url: str) -> None:
@@ -143,3 +153,65 @@ def test_a_view_on_one_process_reaches_a_tab_on_another(redis_daphne_servers, gu
 
     expect(toast(other_tab, "Test notification")).to_be_visible()
     expect(unread_badge(other_tab)).to_have_accessible_name(re.compile(r"1 unread"))
+
+
+def test_rows_that_arrive_live_look_and_work_like_loaded_ones(daphne_server, guest_page):
+    list_tab, _ = guest_page(daphne_server.url)
+    other_tab = list_tab.context.new_page()
+    open_connected(list_tab, f"{daphne_server.url}/notifications/")
+    send_test_notification(list_tab)
+    expect(your_notifications(list_tab)).to_have_count(1)
+    list_tab.reload()  # the first one is now a row the server rendered...
+    expect(connection_status(list_tab)).to_have_text("Live")
+    send_test_notification(list_tab, times=2)  # ...and these two arrive live
+    rows = your_notifications(list_tab)
+    expect(rows).to_have_count(3)
+    for row in rows.all():
+        expect(row).to_contain_text("just now · Unread")
+        expect(row.get_by_role("button", name="Mark as read")).to_be_visible()
+
+    rows.first.get_by_role("button", name="Mark as read").click()
+    expect(rows.first.get_by_role("button", name="Mark as read")).to_have_count(0)
+    expect(rows.first).not_to_contain_text("Unread")
+    expect(unread_badge(list_tab)).to_have_accessible_name(re.compile(r"2 unread"))
+
+    open_connected(other_tab, f"{daphne_server.url}/notifications/")
+    other_tab.get_by_role("button", name="Mark all as read").click()
+    expect(unread_badge(list_tab)).to_have_accessible_name("Notifications")
+    for row in rows.all():
+        expect(row).to_have_text(re.compile("just now"))
+        expect(row).not_to_contain_text("Unread")
+        expect(row.get_by_role("button", name="Mark as read")).to_have_count(0)
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_a_burst_of_notifications_shows_a_few_toasts_clear_of_the_header(
+    daphne_server, guest_page, viewport
+):
+    page, _ = guest_page(daphne_server.url, **(PHONE if viewport == "phone" else {}))
+    open_connected(page, f"{daphne_server.url}/notifications/")
+    send_test_notification(page, times=12)
+    expect(unread_badge(page)).to_have_accessible_name(re.compile(r"12 unread"))
+    expect(your_notifications(page)).to_have_count(12)
+
+    toasts = page.get_by_role("region", name="New notifications")
+    expect(toasts.get_by_role("button", name="Dismiss")).to_have_count(3)
+    header = page.get_by_role("banner").bounding_box()
+    assert toasts.bounding_box()["y"] >= header["y"] + header["height"]
+    page.get_by_role("button", name="Log out").click(trial=True)  # visible and not covered
+    assert page_width_overflow(page) <= 0
+
+
+@pytest.mark.parametrize("size", VIEWPORTS)
+def test_the_notifications_page_is_accessible(daphne_server, guest_page, size):
+    page, _ = guest_page(daphne_server.url, **VIEWPORTS[size])
+    open_connected(page, f"{daphne_server.url}/notifications/")
+    send_test_notification(page)
+    expect(your_notifications(page)).to_have_count(1)
+    page.reload()  # one row from the server, one live, and a toast
+    expect(connection_status(page)).to_have_text("Live")
+    send_test_notification(page)
+    expect(your_notifications(page)).to_have_count(2)
+    expect(toast(page, "Test notification")).to_be_visible()
+    assert_accessible(page)
+    assert page_width_overflow(page) <= 0

@@ -183,11 +183,14 @@ def staff_user(server_env):
 
 @pytest.fixture
 def guest_page(browser):
-    """guest_page(base_url) -> (page, username): a fresh browser context signed in as a guest."""
+    """guest_page(base_url) -> (page, username): a fresh browser context signed in as a guest.
+
+    Keyword arguments go to browser.new_context(), e.g. guest_page(url, **PHONE).
+    """
     contexts = []
 
-    def open_page(base_url: str):
-        context = browser.new_context()
+    def open_page(base_url: str, **context_options):
+        context = browser.new_context(**context_options)
         contexts.append(context)
         page = context.new_page()
         return page, sign_in_as_guest(page, base_url)

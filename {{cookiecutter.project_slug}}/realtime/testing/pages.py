@@ -4,14 +4,19 @@ import re
 
 from playwright.sync_api import Page, expect
 
+# A phone-sized browser context: guest_page(url, **PHONE) or browser.new_context(**PHONE).
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}  # for @pytest.mark.parametrize("size", VIEWPORTS)
+
 
 def sign_in_as_guest(page: Page, base_url: str) -> str:
     """Log in with the one-click guest button; return the guest's username."""
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_role("button", name="Continue as guest").click()
-    signed_in = page.get_by_role("banner").get_by_text(re.compile(r"^Signed in as "))
+    signed_in = page.get_by_role("banner").get_by_text(re.compile(r"^Signed in as \S"))
     expect(signed_in).to_be_visible()
-    return signed_in.inner_text().removeprefix("Signed in as ").strip()
+    return signed_in.inner_text().removeprefix("Signed in as").strip()
 
 
 def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
@@ -27,3 +32,8 @@ def connection_status(page: Page):
     """The header's live connection indicator ("Live", "Offline, reconnecting…", ...)."""
     states = re.compile("Live|Connecting|Offline|Removed")  # realtime/static/realtime/client.js
     return page.get_by_role("status").filter(has_text=states)
+
+
+def page_width_overflow(page: Page) -> int:
+    """How many CSS pixels the page is wider than the viewport (0: it fits, no sideways scroll)."""
+    return page.evaluate("document.documentElement.scrollWidth") - page.viewport_size["width"]

@@ -11,6 +11,7 @@ const playersList = root.querySelector("[data-players]");
 const movesList = root.querySelector("[data-moves]");
 const rematchButton = root.querySelector("[data-rematch]");
 const rematchLink = root.querySelector("[data-rematch-link]");
+const joinForm = root.querySelector("[data-join]");
 
 const PIECES = {
   connect4: ["Red", "Yellow"],
@@ -43,12 +44,37 @@ function cell(row, column) {
   return element;
 }
 
-function moveButton(move, label) {
+// What a screen reader hears for each button: its number and what is in it.
+function columnLabel(column) {
+  // "Column 4, from the bottom: Red, Yellow, 4 empty" (pieces in the order they were dropped).
+  const pieces = [];
+  for (let row = game.rows - 1; row >= 0; row -= 1) {
+    const value = game.board[row][column];
+    if (value !== null) pieces.push(pieceName(value));
+  }
+  if (!pieces.length) return `Column ${column + 1}: empty`;
+  const empty = game.rows - pieces.length;
+  if (empty) pieces.push(`${empty} empty`);
+  return `Column ${column + 1}, from the bottom: ${pieces.join(", ")}`;
+}
+
+function squareLabel(square) {
+  const value = game.board[Math.floor(square / game.columns)][square % game.columns];
+  return `Square ${square + 1}: ${value === null ? "empty" : pieceName(value)}`;
+}
+
+function myTurn() {
+  return game.status === "active" && game.to_move === me;
+}
+
+function moveButton(move) {
   const button = document.createElement("button");
   button.type = "button";
   button.className = "board__move";
-  button.setAttribute("aria-label", label);
+  button.dataset.move = move;
   button.addEventListener("click", () => {
+    // aria-disabled rather than disabled: the button keeps keyboard focus between turns.
+    if (button.getAttribute("aria-disabled") === "true") return;
     errorLine.textContent = "";
     if (!socket.send("game.move", { move, version: game.version })) {
       errorLine.textContent = "Not connected; try again in a moment.";
@@ -57,26 +83,31 @@ function moveButton(move, label) {
   return button;
 }
 
+// The buttons are made once and updated in place, so the one a player focused stays focused.
 function renderBoard() {
-  const buttons = [];
-  if (game.ruleset === "connect4") {
-    // One button per column: a click drops a piece into it.
-    for (let column = 0; column < game.columns; column += 1) {
-      const button = moveButton(column, `Column ${column + 1}`);
-      for (let row = 0; row < game.rows; row += 1) button.append(cell(row, column));
-      buttons.push(button);
-    }
-  } else {
-    for (let row = 0; row < game.rows; row += 1) {
-      for (let column = 0; column < game.columns; column += 1) {
-        const square = row * game.columns + column;
-        const button = moveButton(square, `Square ${square + 1}`);
-        button.append(cell(row, column));
-        buttons.push(button);
-      }
-    }
+  const connect4 = game.ruleset === "connect4";
+  const count = connect4 ? game.columns : game.rows * game.columns;
+  if (boardElement.children.length !== count) {
+    boardElement.replaceChildren(...Array.from({ length: count }, (_, move) => moveButton(move)));
   }
-  boardElement.replaceChildren(...buttons);
+  const playable = myTurn();
+  for (const button of boardElement.children) {
+    const move = Number(button.dataset.move);
+    let cells;
+    let open;
+    if (connect4) {
+      cells = Array.from({ length: game.rows }, (_, row) => cell(row, move));
+      open = game.board[0][move] === null;
+      button.setAttribute("aria-label", columnLabel(move));
+    } else {
+      const [row, column] = [Math.floor(move / game.columns), move % game.columns];
+      cells = [cell(row, column)];
+      open = game.board[row][column] === null;
+      button.setAttribute("aria-label", squareLabel(move));
+    }
+    button.replaceChildren(...cells);
+    button.setAttribute("aria-disabled", String(!(playable && open)));
+  }
 }
 
 function statusText() {
@@ -119,9 +150,11 @@ function render() {
   renderMoves();
   statusLine.textContent = statusText();
   root.dataset.status = game.status;
-  const player = seatOf(me) !== null;
-  rematchButton.hidden = !(player && game.status === "finished" && !game.rematch);
-  rematchLink.hidden = !game.rematch;
+  if (joinForm) joinForm.hidden = game.status !== "open";
+  // Rematch controls are for the players of a finished game only.
+  const finishedPlayer = seatOf(me) !== null && game.status === "finished";
+  rematchButton.hidden = !(finishedPlayer && !game.rematch);
+  rematchLink.hidden = !(finishedPlayer && game.rematch);
   if (game.rematch) rematchLink.href = game.rematch;
 }
 
@@ -131,6 +164,7 @@ const socket = new RealtimeSocket(`/ws/game/${root.dataset.gameId}/`, {
       case "game.state": {
         const askedForRematch = rematchButton.dataset.asked === "true";
         game = frame.game;
+        errorLine.textContent = ""; // a refusal was about the board before this one
         render();
         if (askedForRematch && game.rematch) window.location.assign(game.rematch);
         break;

@@ -4,6 +4,7 @@
 import { RealtimeSocket } from "../realtime/client.js";
 
 const TOAST_MS = 8000;
+const MAX_TOASTS = 3; // a burst shows its newest few; the list and the badge have them all
 
 const list = document.querySelector("[data-notification-list]");
 const navLink = document.querySelector('nav a[data-app="notifications"]');
@@ -86,43 +87,69 @@ function showToast(notification) {
   dismiss.textContent = "×";
   dismiss.addEventListener("click", () => toast.remove());
   toast.append(title, body, dismiss);
-  toasts().append(toast);
+  const region = toasts();
+  region.append(toast);
+  while (region.children.length > MAX_TOASTS) region.firstElementChild.remove();
   setTimeout(() => toast.remove(), TOAST_MS);
 }
 
 // -- the list (notifications page only) --------------------------------------
+const rowTemplate = document.querySelector("[data-notification-template]");
+
+// "just now", "5 minutes ago", "yesterday": every row's age, from its <time>, kept current.
+const RELATIVE = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+const UNITS = [["day", 86400], ["hour", 3600], ["minute", 60]];
+function age(datetime) {
+  const seconds = (Date.now() - Date.parse(datetime)) / 1000;
+  const [unit, size] = UNITS.find(([, size]) => seconds >= size) ?? [];
+  return unit ? RELATIVE.format(-Math.floor(seconds / size), unit) : "just now";
+}
+function showAges() {
+  for (const time of list?.querySelectorAll("time[datetime]") ?? []) {
+    time.textContent = age(time.dateTime);
+  }
+}
+if (list) {
+  showAges();
+  setInterval(showAges, 60_000);
+}
+
 function prependToList(notification) {
-  if (!list || list.dataset.firstPage !== "true") return;
+  if (!list || !rowTemplate || list.dataset.firstPage !== "true") return;
   list.querySelector("[data-empty]")?.remove();
-  const item = document.createElement("li");
-  item.className = `notification notification--${notification.level}`;
-  if (notification.id) item.dataset.notificationId = notification.id;
-  const main = document.createElement("div");
-  main.className = "notification__main";
+  const item = rowTemplate.content.firstElementChild.cloneNode(true);
+  item.classList.add(`notification--${notification.level}`);
   const title = titleElement(notification, "p");
   title.className = "notification__title";
-  const body = document.createElement("p");
-  body.className = "notification__body";
-  body.textContent = notification.body;
-  const meta = document.createElement("p");
-  meta.className = "notification__meta";
-  meta.textContent = notification.read ? "just now" : "just now · Unread";
-  main.append(title, body, meta);
-  item.append(main);
-  if (!notification.read) item.classList.add("notification--unread");
+  item.querySelector(".notification__title").replaceWith(title);
+  const body = item.querySelector(".notification__body");
+  if (notification.body) body.textContent = notification.body;
+  else body.remove();
+  const time = item.querySelector("time");
+  time.dateTime = notification.created_at;
+  time.textContent = age(notification.created_at);
+  const form = item.querySelector("[data-mark-read]");
+  if (notification.id) {
+    item.dataset.notificationId = notification.id;
+    // The template's action is the URL for id 0; this row's id goes in its place.
+    form.action = form.getAttribute("action").replace(/\/0\/read\/$/, `/${notification.id}/read/`);
+  } else {
+    delete item.dataset.notificationId; // an announcement pushed to everyone: no stored row yet
+    form.remove(); // so only "Mark all as read" reaches it
+  }
+  if (notification.read) showRowAsRead(item);
   list.prepend(item);
 }
 
+function showRowAsRead(item) {
+  item.classList.remove("notification--unread");
+  item.querySelector("[data-mark-read]")?.remove();
+  item.querySelector("[data-unread-label]")?.remove();
+}
+
 function showAsRead(ids) {
-  const items = list?.querySelectorAll("[data-notification-id]") ?? [];
-  for (const item of items) {
-    if (ids === null || ids.includes(Number(item.dataset.notificationId))) {
-      item.classList.remove("notification--unread");
-      item.querySelector("[data-mark-read]")?.remove();
-      const meta = item.querySelector(".notification__meta");
-      meta?.querySelector(".notification__unread")?.remove();
-      if (meta) meta.textContent = meta.textContent.replace(/ · $/, "");
-    }
+  for (const item of list?.querySelectorAll(".notification") ?? []) {
+    if (ids === null || ids.includes(Number(item.dataset.notificationId))) showRowAsRead(item);
   }
 }
 
