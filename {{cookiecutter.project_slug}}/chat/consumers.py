@@ -80,12 +80,11 @@ class RoomConsumer(RealtimeConsumer):
 
     async def send_history(self):
         """Everything after the page's last message id (?after=N), or the recent messages."""
-        after = self.query_param("after")
-        if after is None or not after.isdigit():
+        cursor = self.id_param("after")
+        if cursor is None:
             recent = await database_sync_to_async(self.room.recent_messages)()
             await self.send_frame("chat.history", messages=[m.as_frame() for m in recent])
             return
-        cursor = int(after)
         while batch := await database_sync_to_async(messages_after)(self.room, cursor):
             await self.send_frame("chat.history", messages=batch)
             cursor = batch[-1]["id"]

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from realtime import presence
 from realtime.broadcast import broadcast_from_sync
+from realtime.envelope import ProtocolError
 from realtime.signals import notify_user
 
 from .models import Message, Room
@@ -22,10 +23,17 @@ def messages_after(room: Room, after_id: int, limit: int = 100) -> list[dict]:
 
 
 def create_message(room: Room, author, text: str, nonce=None) -> tuple[Message, bool]:
-    """Store a message; (message, False) if this author already sent this nonce."""
-    resent = room.messages.select_related("author").filter(author=author, nonce=nonce)
-    if nonce is not None and (existing := resent.first()):
-        return existing, False
+    """Store a message; (message, False) if this author already sent this nonce.
+
+    A nonce names one message of its author (the model's constraint), so the
+    same nonce in another room is refused, as an error frame to a consumer.
+    """
+    if nonce is not None:
+        sent = Message.objects.select_related("author").filter(author=author, nonce=nonce)
+        if existing := sent.first():
+            if existing.room_id != room.id:
+                raise ProtocolError("invalid_fields", "nonce: already used in another room.")
+            return existing, False
     message = Message.objects.create(room=room, author=author, text=text, nonce=nonce)
     notify_mentions(message)
     return message, True

@@ -15,13 +15,13 @@ from channels.db import database_sync_to_async
 from pydantic import Field
 
 from realtime.consumers import RealtimeConsumer, handles
-from realtime.envelope import Inbound
+from realtime.envelope import Inbound, RowId
 
 from . import services
 
 
 class MarkRead(Inbound):
-    ids: Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1, max_length=100)]
+    ids: Annotated[list[RowId], Field(min_length=1, max_length=100)]
 
 
 class MarkAllRead(Inbound):
@@ -48,10 +48,7 @@ class NotificationConsumer(RealtimeConsumer):
 
     async def send_state(self):
         """The unread count, and everything created after the tab's cursor (on reconnect)."""
-        after = self.query_param("after")
-        state = await database_sync_to_async(self.read_state)(
-            int(after) if after and after.isdigit() else None
-        )
+        state = await database_sync_to_async(self.read_state)(self.id_param("after"))
         await self.send_frame("notifications.state", **state)
 
     def read_state(self, after: int | None) -> dict:
