@@ -14,6 +14,8 @@ from realtime.origins import SameOriginValidator, normalize
 # which reconfigures logging and would unhook the test's caplog.
 application = import_module(settings.ROOT_URLCONF.rsplit(".", 1)[0] + ".asgi").application
 
+pytestmark = pytest.mark.django_db  # consumers close stale database connections
+
 
 class Accepts(AsyncWebsocketConsumer):
     async def connect(self):
@@ -73,7 +75,6 @@ def test_normalize():
     assert normalize("ftp://example.com") is None
 
 
-@pytest.mark.django_db
 async def test_the_projects_application_checks_the_whole_origin(caplog):
     """Through the project's asgi.py: a foreign port is refused by the origin check;
     the site's own origin gets past it, to the router (a path no route matches)."""
