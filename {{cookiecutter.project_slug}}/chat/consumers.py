@@ -1,10 +1,11 @@
 """The chat's WebSocket consumers: the room list (lobby) and one room.
 
 Frames (JSON, {"type": ..., ...}; envelope and validation in realtime/):
-  browser -> server   chat.send {text}           chat.typing {}
-  server -> browser   chat.history {messages}    chat.message {message}
+  browser -> server   chat.send {text, nonce}    chat.typing {}
+  server -> browser   chat.history {messages, replace}   chat.message {message}
                       chat.typing {user}         chat.presence {members}
-                      chat.rooms {rooms}         chat.room_members {room, count}
+                      chat.rooms {rooms: the busiest, at most 50}
+                      chat.room_members {room, count}
                       error {code, message, about}
 """
 
@@ -20,7 +21,13 @@ from realtime.consumers import RealtimeConsumer, handles
 from realtime.envelope import Inbound
 
 from .models import MAX_MESSAGE_LENGTH, Room
-from .services import LOBBY_GROUP, create_message, lobby_snapshot, messages_after
+from .services import (
+    LOBBY_GROUP,
+    create_message,
+    lobby_snapshot,
+    messages_after,
+    missed_too_many,
+)
 
 
 class SendMessage(Inbound):
@@ -44,7 +51,7 @@ class RoomConsumer(RealtimeConsumer):
             return
         slug = self.scope["url_route"]["kwargs"]["slug"]
         self.room = await Room.objects.filter(slug=slug).afirst()
-        if self.room is None:  # rooms are created by visiting their page
+        if self.room is None:  # rooms are created by a POST (views.open_room), never here
             await self.close()
             return
         # Join the group before reading history: a message stored after this
@@ -79,14 +86,23 @@ class RoomConsumer(RealtimeConsumer):
         await broadcast(self.room.group_name, "chat.typing", user=self.user.username)
 
     async def send_history(self):
-        """Everything after the page's last message id (?after=N), or the recent messages."""
+        """Everything after the page's last message id (?after=N), or the recent messages.
+
+        A page that missed more than RESUME_LIMIT messages gets the recent ones with
+        "replace": true instead: it shows them in place of its own, as a reload would.
+        """
         cursor = self.id_param("after")
-        if cursor is None:
+        too_many = cursor is not None and await database_sync_to_async(missed_too_many)(
+            self.room, cursor
+        )
+        if cursor is None or too_many:
             recent = await database_sync_to_async(self.room.recent_messages)()
-            await self.send_frame("chat.history", messages=[m.as_frame() for m in recent])
+            await self.send_frame(
+                "chat.history", messages=[m.as_frame() for m in recent], replace=too_many
+            )
             return
         while batch := await database_sync_to_async(messages_after)(self.room, cursor):
-            await self.send_frame("chat.history", messages=batch)
+            await self.send_frame("chat.history", messages=batch, replace=False)
             cursor = batch[-1]["id"]
 
     async def announce_presence(self):

@@ -4,6 +4,7 @@ from django.urls import reverse
 
 MAX_MESSAGE_LENGTH = 2000
 HISTORY_ON_LOAD = 50
+ROOM_GROUP_PREFIX = "chat.room."
 
 
 class Room(models.Model):
@@ -22,7 +23,7 @@ class Room(models.Model):
     @property
     def group_name(self) -> str:
         """The channel-layer group every socket in this room joins."""
-        return f"chat.room.{self.slug}"
+        return f"{ROOM_GROUP_PREFIX}{self.slug}"
 
     def recent_messages(self, count: int = HISTORY_ON_LOAD) -> list["Message"]:
         """The last `count` messages, oldest first."""

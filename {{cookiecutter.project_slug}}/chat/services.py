@@ -10,9 +10,11 @@ from realtime.broadcast import broadcast_from_sync
 from realtime.envelope import ProtocolError
 from realtime.signals import notify_user
 
-from .models import Message, Room
+from .models import ROOM_GROUP_PREFIX, Message, Room
 
 LOBBY_GROUP = "chat.lobby"  # the room list page listens here for member counts
+LOBBY_ROOMS = 50  # rooms in the lobby's first frame: the busiest ones
+RESUME_LIMIT = 500  # a reconnect missing more than this reloads the recent history instead
 MENTION = re.compile(r"(?<![\w@])@([\w.@+-]+)")  # @username, as Django usernames allow
 
 
@@ -72,8 +74,16 @@ def room_member_counts(rooms: list[Room]) -> dict[str, int]:
     return {room.slug: counts[room.group_name] for room in rooms}
 
 
-def lobby_snapshot() -> list[dict]:
-    """Every room with its member count, as the lobby's first frame."""
-    rooms = list(Room.objects.all())
-    counts = room_member_counts(rooms)
-    return [{"room": room.slug, "count": counts[room.slug]} for room in rooms]
+def lobby_snapshot(limit: int = LOBBY_ROOMS) -> list[dict]:
+    """The lobby's first frame: the `limit` busiest rooms with their member counts.
+
+    Not every room: their number has no bound. The page lists them all, paginated;
+    a room without anyone in it has nothing live to show.
+    """
+    busiest = presence.busiest(ROOM_GROUP_PREFIX, limit)
+    return [{"room": group.removeprefix(ROOM_GROUP_PREFIX), "count": n} for group, n in busiest]
+
+
+def missed_too_many(room: Room, after_id: int, limit: int = RESUME_LIMIT) -> bool:
+    """More than `limit` messages after `after_id`: too many to stream on a reconnect."""
+    return room.messages.filter(id__gt=after_id)[: limit + 1].count() > limit

@@ -77,6 +77,17 @@ function addMessage(message) {
   if (message.author) clearTyping(message.author);
 }
 
+// The server skipped a gap too long to stream (chat.history with replace): show its
+// recent messages in place of the page's, as a reload would; what is still being
+// sent stays, after them.
+function replaceHistory(messages) {
+  seen.clear();
+  list.replaceChildren();
+  messages.forEach(addMessage);
+  for (const { item } of pending.values()) list.append(item);
+  list.scrollTop = list.scrollHeight;
+}
+
 function renderPeople(members) {
   people.replaceChildren(
     ...members.map((name) => {
@@ -109,7 +120,8 @@ const socket = new RealtimeSocket(`/ws/chat/${root.dataset.room}/`, {
   onMessage(frame) {
     switch (frame.type) {
       case "chat.history":
-        frame.messages.forEach(addMessage);
+        if (frame.replace) replaceHistory(frame.messages);
+        else frame.messages.forEach(addMessage);
         break;
       case "chat.message":
         addMessage(frame.message);
