@@ -61,7 +61,7 @@ def post_system_message(room: Room, text: str) -> Message:
     The push waits for the surrounding transaction to commit, so a browser can
     never receive a message that a reload would not find.
     """
-    message = Message.objects.create(room=room, author=None, text=text)
+    message = Message.objects.create(room=room, author=None, text=text, system=True)
     transaction.on_commit(
         lambda: broadcast_from_sync(room.group_name, "chat.message", message=message.as_frame())
     )

@@ -27,11 +27,13 @@ const formatTime = (iso) => timeFormat.format(new Date(iso));
 
 function renderMessage(message) {
   const item = document.createElement("li");
-  item.className = message.author ? "message" : "message message--system";
+  item.className = message.system ? "message message--system" : "message";
   item.dataset.messageId = message.id;
+  // The server's messages get a badge instead of an author: "Server notice" has a
+  // space, which no username can, and a look of its own.
   const author = document.createElement("span");
-  author.className = "message__author";
-  author.textContent = message.author ?? "system";
+  author.className = message.system ? "message__badge" : "message__author";
+  author.textContent = message.system ? "Server notice" : (message.author ?? "deleted user");
   const time = document.createElement("time");
   time.className = "message__time";
   time.dateTime = message.created_at;
