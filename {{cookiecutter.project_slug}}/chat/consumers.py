@@ -3,10 +3,11 @@
 Frames (JSON, {"type": ..., ...}; envelope and validation in realtime/):
   browser -> server   chat.send {text, nonce}    chat.typing {}
                       chat.delete_message {id}   chat.remove_member {username}  (staff)
-  server -> browser   chat.history {messages}    chat.message {message}
+  server -> browser   chat.history {messages, replace}   chat.message {message}
                       chat.typing {user}         chat.presence {members}
                       chat.message_deleted {id}
-                      chat.rooms {rooms}         chat.room_members {room, count}
+                      chat.rooms {rooms: the busiest, at most 50}
+                      chat.room_members {room, count}
                       error {code, message, about}
 Typed events (channel layer -> consumers): chat.force_disconnect {user_id, code}
 """
@@ -24,7 +25,7 @@ from realtime.envelope import Inbound, ProtocolError
 
 from . import services
 from .models import MAX_MESSAGE_LENGTH, Room
-from .services import LOBBY_GROUP, lobby_snapshot, messages_after
+from .services import LOBBY_GROUP, lobby_snapshot, messages_after, missed_too_many
 
 
 class SendMessage(Inbound):
@@ -54,7 +55,7 @@ class RoomConsumer(RealtimeConsumer):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         # A room this user was removed from is, for them, a room that does not exist.
         self.room = await Room.objects.filter(slug=slug).exclude(removed=self.user).afirst()
-        if self.room is None:  # rooms are created by visiting their page
+        if self.room is None:  # rooms are created by a POST (views.open_room), never here
             await self.close()
             return
         # Join the group before reading history: a message stored after this
@@ -105,15 +106,23 @@ class RoomConsumer(RealtimeConsumer):
             await self.close(code=event["code"])
 
     async def send_history(self):
-        """Everything after the page's last message id (?after=N), or the recent messages."""
-        after = self.query_param("after")
-        if after is None or not after.isdigit():
+        """Everything after the page's last message id (?after=N), or the recent messages.
+
+        A page that missed more than RESUME_LIMIT messages gets the recent ones with
+        "replace": true instead: it shows them in place of its own, as a reload would.
+        """
+        cursor = self.id_param("after")
+        too_many = cursor is not None and await database_sync_to_async(missed_too_many)(
+            self.room, cursor
+        )
+        if cursor is None or too_many:
             recent = await database_sync_to_async(self.room.recent_messages)()
-            await self.send_frame("chat.history", messages=[m.as_frame() for m in recent])
+            await self.send_frame(
+                "chat.history", messages=[m.as_frame() for m in recent], replace=too_many
+            )
             return
-        cursor = int(after)
         while batch := await database_sync_to_async(messages_after)(self.room, cursor):
-            await self.send_frame("chat.history", messages=batch)
+            await self.send_frame("chat.history", messages=batch, replace=False)
             cursor = batch[-1]["id"]
 
     async def announce_presence(self):

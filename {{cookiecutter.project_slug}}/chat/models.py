@@ -4,6 +4,7 @@ from django.urls import reverse
 
 MAX_MESSAGE_LENGTH = 2000
 HISTORY_ON_LOAD = 50
+ROOM_GROUP_PREFIX = "chat.room."
 
 
 class Room(models.Model):
@@ -24,7 +25,7 @@ class Room(models.Model):
     @property
     def group_name(self) -> str:
         """The channel-layer group every socket in this room joins."""
-        return f"chat.room.{self.slug}"
+        return f"{ROOM_GROUP_PREFIX}{self.slug}"
 
     def recent_messages(self, count: int = HISTORY_ON_LOAD) -> list["Message"]:
         """The last `count` messages, oldest first."""
@@ -34,10 +35,14 @@ class Room(models.Model):
 
 class Message(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
-    # None for a system message, posted by the server rather than a person.
+    # None for a system message, and for a person's once their account is deleted.
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
+    # Posted by the server (services.post_system_message). An explicit flag, not a
+    # name: pages render these apart from every author, so no username can pass
+    # for the server.
+    system = models.BooleanField(default=False, editable=False)
     text = models.TextField(max_length=MAX_MESSAGE_LENGTH)
     # Chosen by the sending browser, which resends a message until it sees it
     # come back; the same nonce twice stores the message once.
@@ -52,13 +57,15 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.author or 'system'} in {self.room}: {self.text[:40]}"
+        by = "the server" if self.system else self.author or "a deleted user"
+        return f"{by} in {self.room}: {self.text[:40]}"
 
     def as_frame(self) -> dict:
         """The message as sent to browsers (they render every field as text)."""
         return {
             "id": self.id,
             "author": self.author.username if self.author else None,
+            "system": self.system,
             "text": self.text,
             "nonce": str(self.nonce) if self.nonce else None,
             "created_at": self.created_at.isoformat(),

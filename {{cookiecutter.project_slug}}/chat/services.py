@@ -7,11 +7,14 @@ from django.db import transaction
 
 from realtime import presence
 from realtime.broadcast import broadcast_from_sync, send_event_from_sync
+from realtime.envelope import ProtocolError
 from realtime.signals import notify_user
 
-from .models import Message, Room
+from .models import ROOM_GROUP_PREFIX, Message, Room
 
 LOBBY_GROUP = "chat.lobby"  # the room list page listens here for member counts
+LOBBY_ROOMS = 50  # rooms in the lobby's first frame: the busiest ones
+RESUME_LIMIT = 500  # a reconnect missing more than this reloads the recent history instead
 REMOVED = 4403  # close code: a moderator removed you from the room (browsers do not retry)
 
 
@@ -36,11 +39,16 @@ def send_message(room: Room, author, text: str, nonce=None) -> tuple[Message, bo
     """Store a message, then push it to the room once the transaction commits.
 
     Returns (message, False) without storing or pushing anything if this author
-    already sent this nonce: a browser resending after a drop.
+    already sent this nonce: a browser resending after a drop. A nonce names one
+    message of its author (the model's constraint), so the same nonce in another
+    room is refused, as an error frame to a consumer.
     """
-    resent = room.messages.select_related("author").filter(author=author, nonce=nonce)
-    if nonce is not None and (existing := resent.first()):
-        return existing, False
+    if nonce is not None:
+        sent = Message.objects.select_related("author").filter(author=author, nonce=nonce)
+        if existing := sent.first():
+            if existing.room_id != room.id:
+                raise ProtocolError("invalid_fields", "nonce: already used in another room.")
+            return existing, False
     message = Message.objects.create(room=room, author=author, text=text, nonce=nonce)
     notify_mentions(message)
     publish(message)
@@ -73,7 +81,7 @@ def notify_mentions(message: Message) -> None:
 
 def post_system_message(room: Room, text: str) -> Message:
     """Store a message from the server and push it to the room, from any sync code."""
-    message = Message.objects.create(room=room, author=None, text=text)
+    message = Message.objects.create(room=room, author=None, text=text, system=True)
     publish(message)
     return message
 
@@ -119,8 +127,16 @@ def room_member_counts(rooms: list[Room]) -> dict[str, int]:
     return {room.slug: counts[room.group_name] for room in rooms}
 
 
-def lobby_snapshot() -> list[dict]:
-    """Every room with its member count, as the lobby's first frame."""
-    rooms = list(Room.objects.all())
-    counts = room_member_counts(rooms)
-    return [{"room": room.slug, "count": counts[room.slug]} for room in rooms]
+def lobby_snapshot(limit: int = LOBBY_ROOMS) -> list[dict]:
+    """The lobby's first frame: the `limit` busiest rooms with their member counts.
+
+    Not every room: their number has no bound. The page lists them all, paginated;
+    a room without anyone in it has nothing live to show.
+    """
+    busiest = presence.busiest(ROOM_GROUP_PREFIX, limit)
+    return [{"room": group.removeprefix(ROOM_GROUP_PREFIX), "count": n} for group, n in busiest]
+
+
+def missed_too_many(room: Room, after_id: int, limit: int = RESUME_LIMIT) -> bool:
+    """More than `limit` messages after `after_id`: too many to stream on a reconnect."""
+    return room.messages.filter(id__gt=after_id)[: limit + 1].count() > limit

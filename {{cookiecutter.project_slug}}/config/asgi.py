@@ -14,7 +14,8 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from realtime.origins import SameOriginValidator  # noqa: E402
 
 from .routing import channel_routes, websocket_urlpatterns  # noqa: E402
 
@@ -23,9 +24,7 @@ application = ProtocolTypeRouter(
         "http": django_asgi_app,
         # Browsers cannot set headers on a WebSocket, so consumers authenticate
         # with the session cookie; the Origin check stops other sites using it.
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
         # Background jobs sent with channel_layer.send(), run by `manage.py runworker`.
         "channel": ChannelNameRouter(channel_routes),
     }

@@ -7,10 +7,16 @@ Each app lists its own in <app>/routing.py: `websocket_urlpatterns`, and optiona
 from importlib import import_module
 
 from django.conf import settings
+from django.urls import re_path
+
+from realtime.consumers import NoRouteConsumer
 
 app_routing = [import_module(f"{app}.routing") for app in settings.EXAMPLE_APPS]
 
-websocket_urlpatterns = [path for routing in app_routing for path in routing.websocket_urlpatterns]
+websocket_urlpatterns = [
+    *(path for routing in app_routing for path in routing.websocket_urlpatterns),
+    re_path(r"", NoRouteConsumer.as_asgi()),  # last: any other path is refused cleanly
+]
 
 channel_routes = {
     name: consumer

@@ -21,6 +21,9 @@ SECRET_KEY = env("SECRET_KEY")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Pages on these origins (scheme://host[:port]) may open WebSockets here, besides the
+# site's own origin (realtime/origins.py); the same idea as CSRF_TRUSTED_ORIGINS.
+WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=CSRF_TRUSTED_ORIGINS)
 
 # HTTPS, on by default outside DEBUG. Behind a TLS-terminating proxy, run daphne
 # with --proxy-headers and have the proxy set X-Forwarded-Proto. HTTPS=false is

@@ -20,13 +20,13 @@ from django.contrib.auth import get_user_model
 from pydantic import Field, StringConstraints
 
 from realtime.consumers import RealtimeConsumer, handles
-from realtime.envelope import Inbound, ProtocolError
+from realtime.envelope import Inbound, ProtocolError, RowId
 
 from . import services
 
 
 class MarkRead(Inbound):
-    ids: Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1, max_length=100)]
+    ids: Annotated[list[RowId], Field(min_length=1, max_length=100)]
 
 
 class MarkAllRead(Inbound):
@@ -54,10 +54,7 @@ class NotificationConsumer(RealtimeConsumer):
 
     async def send_state(self):
         """The unread count, and everything created after the tab's cursor (on reconnect)."""
-        after = self.query_param("after")
-        state = await database_sync_to_async(self.read_state)(
-            int(after) if after and after.isdigit() else None
-        )
+        state = await database_sync_to_async(self.read_state)(self.id_param("after"))
         await self.send_frame("notifications.state", **state)
 
     def read_state(self, after: int | None) -> dict:

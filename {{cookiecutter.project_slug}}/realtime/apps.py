@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.urls import register_converter
 
 
 class RealtimeConfig(AppConfig):
@@ -7,7 +8,10 @@ class RealtimeConfig(AppConfig):
     name = "realtime"
     verbose_name = "Realtime core"
 
-    def ready(self):
+    def ready(self) -> None:
         from . import sessions
+        from .converters import IdConverter
 
         sessions.connect_signals()
+        # Before any URLconf is loaded, so every app's urls.py and routing.py can use <id:...>.
+        register_converter(IdConverter, "id")

@@ -32,12 +32,15 @@ work as in the Channels tutorial. What it adds, for the apps to stay short:
 """
 
 import asyncio
+import contextlib
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from autobahn.exception import Disconnected
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
@@ -47,13 +50,30 @@ from channels.utils import await_many_dispatch
 from django.conf import settings
 
 from . import presence, sessions
-from .envelope import Inbound, ProtocolError, decode, encode, validate
+from .envelope import MAX_ID, Inbound, ProtocolError, decode, encode, validate
 from .hub import LAYER_ERRORS, SERVICE_RESTART, LayerUnavailable, get_hub
 from .ratelimit import TokenBucket
 
 logger = logging.getLogger("realtime")
 
 Handler = Callable[[Any, Any], Awaitable[None]]
+
+# What the server raises on a send to a socket that is closing: its close handshake
+# has begun (either side), and the disconnect event has not reached the consumer
+# yet. Daphne (through autobahn) raises Disconnected; the ASGI spec asks for an OSError.
+SOCKET_CLOSING = (Disconnected, OSError)
+
+
+def parse_id(value: str | None) -> int | None:
+    """A non-negative id or cursor from untrusted text (a query string), or None.
+
+    Only ASCII digits within the bigint range: str.isdigit() also accepts "²",
+    and int() refuses thousands of digits, so neither is a safe test alone.
+    """
+    if value is None or not re.fullmatch(r"[0-9]{1,19}", value):
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
 
 
 def handles(message_type: str, schema: type[Inbound]) -> Callable[[Handler], Handler]:
@@ -145,7 +165,13 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         the hub hands this consumer from its groups. Every message is dispatched to
         the handler named after its type, as Channels does."""
         self.scope = scope
-        self.base_send = send
+
+        async def send_unless_closing(message: dict) -> None:
+            # A frame for a socket on its way out is dropped: its disconnect follows.
+            with contextlib.suppress(SOCKET_CLOSING):
+                await send(message)
+
+        self.base_send = send_unless_closing
         sources = [receive, self.events.get]
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         try:
@@ -154,7 +180,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                     self.channel_name = await self.channel_layer.new_channel()
                 except LAYER_ERRORS as error:
                     logger.warning("ws refused %s: channel layer unreachable: %s", self.path, error)
-                    await send({"type": "websocket.close", "code": SERVICE_RESTART})
+                    await self.base_send({"type": "websocket.close", "code": SERVICE_RESTART})
                     return
                 sources.append(self._receive_own_channel)
             await await_many_dispatch(sources, self.dispatch)
@@ -289,6 +315,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         values = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get(name)
         return values[0] if values else None
 
+    def id_param(self, name: str) -> int | None:
+        """A query-string cursor such as ?after=N; None if absent or not a valid id."""
+        return parse_id(self.query_param(name))
+
     @property
     def user(self):
         return self.scope["user"]
@@ -296,3 +326,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     @property
     def path(self) -> str:
         return self.scope["path"]
+
+
+class NoRouteConsumer(AsyncWebsocketConsumer):
+    """The last of the project's WebSocket routes: any other path is refused with one
+    log line (without it, Channels' URLRouter raises and daphne logs a traceback)."""
+
+    async def connect(self) -> None:
+        logger.info("ws refused %s: no such endpoint", self.scope["path"][:200])
+        await self.close()

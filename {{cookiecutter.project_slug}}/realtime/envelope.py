@@ -7,10 +7,15 @@ else raises ProtocolError, which the base consumer turns into an error frame.
 """
 
 import json
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from django.core.serializers.json import DjangoJSONEncoder
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+# The largest value of a bigint primary key (Postgres, SQLite): a larger id is
+# refused as bad input before it reaches the database, which would raise on it.
+MAX_ID = 2**63 - 1
+RowId = Annotated[int, Field(gt=0, le=MAX_ID)]  # a field that names a row by id
 
 
 class Inbound(BaseModel):

@@ -63,3 +63,15 @@ def counts(groups: list[str]) -> dict[str, int]:
     )
     found = {row["group"]: row["users"] for row in rows}
     return {group: found.get(group, 0) for group in groups}
+
+
+def busiest(prefix: str, limit: int) -> list[tuple[str, int]]:
+    """The `limit` groups named `prefix...` with the most users right now, busiest first."""
+    rows = (
+        _fresh()
+        .filter(group__startswith=prefix)
+        .values("group")
+        .annotate(users=Count("user", distinct=True))
+        .order_by("-users", "group")[:limit]
+    )
+    return [(row["group"], row["users"]) for row in rows]

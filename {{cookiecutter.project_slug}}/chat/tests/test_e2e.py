@@ -6,6 +6,8 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
+from chat.models import HISTORY_ON_LOAD
+from chat.services import RESUME_LIMIT
 from realtime.testing.pages import connection_status, sign_in
 from realtime.testing.servers import DaphneServer, RedisServer, manage
 
@@ -14,11 +16,16 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def open_room(guest_page):
-    """open_room(base_url, slug) -> (page, username): a new guest, in the room, connected."""
+    """open_room(base_url, slug) -> (page, username): a new guest, in the room, connected.
+
+    The guest opens it with the rooms page's form, which creates it the first time."""
 
     def open_(base_url: str, slug: str) -> tuple[Page, str]:
         page, name = guest_page(base_url)
-        page.goto(f"{base_url}/chat/{slug}/")
+        page.goto(f"{base_url}/chat/")
+        page.get_by_label("Room name").fill(slug)
+        page.get_by_role("button", name="Open room").click()
+        expect(page.get_by_role("heading", name=f"#{slug}")).to_be_visible()
         expect(connection_status(page)).to_have_text("Live")
         return page, name
 
@@ -146,6 +153,39 @@ def test_a_dropped_browser_gets_every_missed_message_once(daphne_server, flaky_p
     expect(messages(bob)).to_have_count(1 + 1 + len(missed) + 1)  # + the "opened" line
 
 
+def test_a_browser_that_missed_too_much_shows_the_recent_history_instead(
+    daphne_server, server_env, flaky_proxy, open_room
+):
+    slug = new_slug()
+    bob, _ = open_room(flaky_proxy.url, slug)
+    send(bob, "before the drop")
+    expect(messages(bob).filter(has_text="before the drop")).to_have_count(1)
+    expect(messages(bob).filter(has_text="Sending…")).to_have_count(0)  # stored
+
+    flaky_proxy.cut()
+    expect(connection_status(bob)).to_have_text("Offline, reconnecting…")
+    send(bob, "typed while offline")
+    missed = RESUME_LIMIT + 1  # one more than a reconnect streams
+    store = (  # straight into the server's database: no one is told live
+        "from chat.models import Message, Room\n"
+        f"room = Room.objects.get(slug={slug!r})\n"
+        "Message.objects.bulk_create(\n"
+        f"    Message(room=room, text='missed ' + str(n)) for n in range({missed})\n"
+        ")\n"
+    )
+    manage(server_env, "shell", "-c", store)
+    flaky_proxy.restore()
+
+    expect(connection_status(bob)).to_have_text("Live", timeout=20_000)
+    # What a reload shows: the recent messages, each once, then the one Bob typed.
+    expect(messages(bob)).to_have_count(HISTORY_ON_LOAD + 1)
+    expect(messages(bob).last).to_contain_text("typed while offline")
+    expect(messages(bob).filter(has_text="Sending…")).to_have_count(0)
+    expect(messages(bob).filter(has_text=f"missed {missed - 1}")).to_have_count(1)
+    expect(messages(bob).filter(has_text=f"missed {missed - HISTORY_ON_LOAD}")).to_have_count(1)
+    expect(messages(bob).filter(has_text="before the drop")).to_have_count(0)
+
+
 def test_chat_across_two_server_processes(redis_daphne_servers, open_room):
     first, second = redis_daphne_servers
     slug = new_slug()
@@ -224,7 +264,8 @@ def test_moderation_works_live_across_two_server_processes(
     slug = new_slug()
     moderator = browser.new_context().new_page()
     sign_in(moderator, first.url, *staff_user)
-    moderator.goto(f"{first.url}/chat/{slug}/")  # creates the room
+    moderator.goto(f"{first.url}/chat/{slug}/")
+    moderator.get_by_role("button", name=f"Create #{slug}").click()
     expect(connection_status(moderator)).to_have_text("Live")
     bob, bob_name = open_room(second.url, slug)
     carol, carol_name = open_room(second.url, slug)

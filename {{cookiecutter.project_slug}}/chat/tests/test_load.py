@@ -39,8 +39,13 @@ def guest_cookie(base_url: str) -> str:
 
 
 def open_room(base_url: str, cookie: str, slug: str) -> None:
-    request = urllib.request.Request(f"{base_url}/chat/{slug}/", headers={"Cookie": cookie})
-    urllib.request.urlopen(request).read()  # creates the room
+    """Create the room with the rooms page's form (a POST with the CSRF token)."""
+    token = re.search(r"csrftoken=([^;]+)", cookie).group(1)
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "name": slug}).encode()
+    request = urllib.request.Request(
+        f"{base_url}/chat/open/", data=form, headers={"Cookie": cookie}
+    )
+    urllib.request.urlopen(request).read()
 
 
 def rss_kb(pid: int) -> int:

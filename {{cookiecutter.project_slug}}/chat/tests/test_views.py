@@ -19,12 +19,12 @@ def test_pages_need_an_account(client):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_first_visit_creates_the_room_with_a_system_message(alice_client):
-    response = alice_client.get(reverse("chat:room", args=["lobby"]))
-    assert response.status_code == 200
+def test_opening_a_room_creates_it_with_a_system_message(alice_client):
+    response = alice_client.post(reverse("chat:open"), {"name": "lobby"})
+    assert response["Location"] == reverse("chat:room", args=["lobby"])
     room = Room.objects.get(slug="lobby")
     assert [(m.author, m.text) for m in room.messages.all()] == [(None, "alice opened #lobby.")]
-    alice_client.get(reverse("chat:room", args=["lobby"]))
+    alice_client.post(reverse("chat:open"), {"name": "lobby"})
     assert room.messages.count() == 1  # only on creation
 
 

@@ -230,7 +230,9 @@ def ws_connect():
 
     @contextlib.asynccontextmanager
     async def connect(path, user=None, origin="http://testserver", expect_accept=True):
-        headers = [(b"origin", origin.encode())] if origin else []
+        headers = [(b"host", b"testserver")]  # what the origin check compares the Origin with
+        if origin:
+            headers.append((b"origin", origin.encode()))
         if user is not None:
             cookie = await database_sync_to_async(session_cookie)(user)
             headers.append((b"cookie", cookie.encode()))

@@ -16,7 +16,7 @@ class Command(BaseCommand):
         try:
             target = Room.objects.get(slug=room)
         except Room.DoesNotExist:
-            raise CommandError(f"No room '{room}'. Rooms are created by visiting them.") from None
+            raise CommandError(f"No room '{room}'. Open it on the rooms page first.") from None
         post_system_message(target, text)
         self.stdout.write(self.style.SUCCESS(f"Posted to #{target.slug}."))
         if not reaches_other_processes():

@@ -28,11 +28,13 @@ const formatTime = (iso) => timeFormat.format(new Date(iso));
 
 function renderMessage(message) {
   const item = document.createElement("li");
-  item.className = message.author ? "message" : "message message--system";
+  item.className = message.system ? "message message--system" : "message";
   item.dataset.messageId = message.id;
+  // The server's messages get a badge instead of an author: "Server notice" has a
+  // space, which no username can, and a look of its own.
   const author = document.createElement("span");
-  author.className = "message__author";
-  author.textContent = message.author ?? "system";
+  author.className = message.system ? "message__badge" : "message__author";
+  author.textContent = message.system ? "Server notice" : (message.author ?? "deleted user");
   const time = document.createElement("time");
   time.className = "message__time";
   time.dateTime = message.created_at;
@@ -97,6 +99,17 @@ function addMessage(message) {
   if (message.author) clearTyping(message.author);
 }
 
+// The server skipped a gap too long to stream (chat.history with replace): show its
+// recent messages in place of the page's, as a reload would; what is still being
+// sent stays, after them.
+function replaceHistory(messages) {
+  seen.clear();
+  list.replaceChildren();
+  messages.forEach(addMessage);
+  for (const { item } of pending.values()) list.append(item);
+  list.scrollTop = list.scrollHeight;
+}
+
 function renderPeople(members) {
   people.replaceChildren(
     ...members.map((name) => {
@@ -136,7 +149,8 @@ const socket = new RealtimeSocket(`/ws/chat/${root.dataset.room}/`, {
   onMessage(frame) {
     switch (frame.type) {
       case "chat.history":
-        frame.messages.forEach(addMessage);
+        if (frame.replace) replaceHistory(frame.messages);
+        else frame.messages.forEach(addMessage);
         break;
       case "chat.message":
         addMessage(frame.message);

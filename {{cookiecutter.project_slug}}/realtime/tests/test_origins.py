@@ -1,0 +1,93 @@
+"""The WebSocket Origin check (realtime/origins.py): scheme, host and port must all match."""
+
+import logging
+from importlib import import_module
+
+import pytest
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+
+from realtime.origins import SameOriginValidator, normalize
+
+# The project's own stack. Imported here, not in a test: importing it sets Django up,
+# which reconfigures logging and would unhook the test's caplog.
+application = import_module(settings.ROOT_URLCONF.rsplit(".", 1)[0] + ".asgi").application
+
+pytestmark = pytest.mark.django_db  # consumers close stale database connections
+
+
+class Accepts(AsyncWebsocketConsumer):
+    async def connect(self):
+        await self.accept()
+
+
+async def handshake(origin: str | None, host: str = "testserver", **extra_headers) -> bool:
+    headers = [(b"host", host.encode())]
+    if origin is not None:
+        headers.append((b"origin", origin.encode()))
+    headers += [(name.replace("_", "-").encode(), v.encode()) for name, v in extra_headers.items()]
+    communicator = WebsocketCommunicator(SameOriginValidator(Accepts.as_asgi()), "/ws/", headers)
+    connected, _ = await communicator.connect()
+    await communicator.disconnect()
+    return connected
+
+
+async def test_the_sites_own_origin_is_accepted():
+    assert await handshake("http://testserver")
+    assert await handshake("HTTP://TestServer:80")  # the same origin, written differently
+
+
+async def test_another_port_on_the_same_host_is_refused():
+    assert not await handshake("http://testserver:8080")
+
+
+async def test_another_scheme_on_the_same_host_is_refused():
+    assert not await handshake("https://testserver")
+
+
+async def test_behind_a_tls_proxy_the_scheme_comes_from_x_forwarded_proto(settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    assert await handshake("https://testserver", x_forwarded_proto="https")
+    assert not await handshake("http://testserver", x_forwarded_proto="https")
+
+
+async def test_a_configured_origin_is_accepted(settings):
+    settings.WEBSOCKET_ALLOWED_ORIGINS = ["https://app.example.com"]
+    assert await handshake("https://app.example.com")
+    assert not await handshake("https://app.example.com:8443")
+    assert not await handshake("http://app.example.com")
+
+
+async def test_a_host_outside_allowed_hosts_is_refused_even_with_a_matching_origin():
+    # DNS rebinding: the attacker's name resolves to this server.
+    assert not await handshake("http://evil.example", host="evil.example")
+
+
+@pytest.mark.parametrize("origin", [None, "", "null", "testserver", "http://testserver/path"])
+async def test_a_missing_or_malformed_origin_is_refused(origin):
+    assert not await handshake(origin)
+
+
+def test_normalize():
+    assert normalize("https://Example.com:443") == "https://example.com"
+    assert normalize("http://example.com:8000") == "http://example.com:8000"
+    assert normalize("ftp://example.com") is None
+
+
+async def test_the_projects_application_checks_the_whole_origin(caplog):
+    """Through the project's asgi.py: a foreign port is refused by the origin check;
+    the site's own origin gets past it, to the router (a path no route matches)."""
+    caplog.set_level(logging.INFO, logger="realtime")
+
+    async def connect(origin: str) -> str:
+        caplog.clear()
+        headers = [(b"host", b"testserver"), (b"origin", origin.encode())]
+        communicator = WebsocketCommunicator(application, "/ws/origin-probe/", headers)
+        connected, _ = await communicator.connect()
+        assert not connected
+        await communicator.disconnect()
+        return " ".join(r.getMessage() for r in caplog.records if r.name == "realtime")
+
+    assert "is not this site's" in await connect("http://testserver:8080")
+    assert "no such endpoint" in await connect("http://testserver")
