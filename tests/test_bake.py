@@ -3,9 +3,13 @@
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -232,6 +236,55 @@ def test_production_files_validate(default_project):
         "python manage.py runworker notifications-fanout"
     ) in procfile
     assert "release: python manage.py migrate --noinput" in procfile
+
+
+def test_make_run_serves_pages_and_static_files_with_debug_off(default_project, tmp_path):
+    """`make run` on a production-like environment: DEBUG off, nothing collected yet."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "HTTPS": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "STATIC_ROOT": str(tmp_path / "static"),
+    }
+    log = (tmp_path / "run.log").open("w")
+    server = subprocess.Popen(  # noqa: S603
+        ["make", "run", f"PORT={port}"],  # noqa: S607
+        cwd=default_project,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # make and the daphne it starts, stopped together
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        page = fetch_when_up(base + "/", server, tmp_path / "run.log")
+        stylesheets = re.findall(r'href="(/static/[^"]+\.css)"', page)
+        assert stylesheets, page[:2000]
+        for stylesheet in stylesheets:
+            with urllib.request.urlopen(base + stylesheet, timeout=30) as response:  # noqa: S310
+                assert response.status == 200
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def fetch_when_up(url: str, server: subprocess.Popen, log: Path) -> str:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"make run exited:\n{log.read_text()}", pytrace=False)
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
+                return response.read().decode()
+        except urllib.error.HTTPError as error:
+            pytest.fail(f"{url}: {error.code}\n{log.read_text()[-3000:]}", pytrace=False)
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"nothing served {url}:\n{log.read_text()}", pytrace=False)
 
 
 @pytest.mark.parametrize(
