@@ -1,36 +1,21 @@
 """The pages every project has (home, log in, sign up) and the header, in real browsers."""
 
-import re
 import urllib.request
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from realtime.testing.accessibility import assert_accessible
-from realtime.testing.pages import PHONE, VIEWPORTS, page_width_overflow
+from realtime.testing.pages import (
+    PHONE,
+    SIGNED_IN,
+    VIEWPORTS,
+    header_items,
+    header_rows,
+    page_width_overflow,
+)
 
 pytestmark = pytest.mark.e2e
-
-SIGNED_IN = re.compile(r"^Signed in as \S")  # the whole "Signed in as <name>"
-
-
-def header_items(page: Page) -> list:
-    banner = page.get_by_role("banner")
-    items = [*banner.get_by_role("link").all(), *banner.get_by_role("button").all()]
-    items += [item for item in banner.get_by_role("status").all() if item.is_visible()]
-    return items + banner.get_by_text(SIGNED_IN).all()
-
-
-def header_rows(page: Page) -> int:
-    """How many rows the header's items sit on (items whose heights overlap share a row)."""
-    rows: list[list[float]] = []
-    boxes = [item.bounding_box() for item in header_items(page)]
-    for box in sorted(boxes, key=lambda box: box["y"]):
-        if rows and box["y"] < rows[-1][1]:
-            rows[-1][1] = max(rows[-1][1], box["y"] + box["height"])
-        else:
-            rows.append([box["y"], box["y"] + box["height"]])
-    return len(rows)
 
 
 def check_page(page: Page, heading: str) -> None:

@@ -7,7 +7,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from realtime.testing.accessibility import assert_accessible
-from realtime.testing.pages import PHONE, VIEWPORTS, connection_status, page_width_overflow
+from realtime.testing.pages import (
+    PHONE,
+    VIEWPORTS,
+    connection_status,
+    header_rows,
+    page_width_overflow,
+)
 from realtime.testing.servers import Worker, manage
 
 pytestmark = pytest.mark.e2e
@@ -200,6 +206,7 @@ def test_a_burst_of_notifications_shows_a_few_toasts_clear_of_the_header(
     assert toasts.bounding_box()["y"] >= header["y"] + header["height"]
     page.get_by_role("button", name="Log out").click(trial=True)  # visible and not covered
     assert page_width_overflow(page) <= 0
+    assert header_rows(page) <= 2  # the badge fits in too
 
 
 @pytest.mark.parametrize("size", VIEWPORTS)

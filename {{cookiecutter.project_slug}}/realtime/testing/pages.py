@@ -8,13 +8,14 @@ from playwright.sync_api import Page, expect
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}  # for @pytest.mark.parametrize("size", VIEWPORTS)
+SIGNED_IN = re.compile(r"^Signed in as \S")  # the header's whole "Signed in as <name>"
 
 
 def sign_in_as_guest(page: Page, base_url: str) -> str:
     """Log in with the one-click guest button; return the guest's username."""
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_role("button", name="Continue as guest").click()
-    signed_in = page.get_by_role("banner").get_by_text(re.compile(r"^Signed in as \S"))
+    signed_in = page.get_by_role("banner").get_by_text(SIGNED_IN)
     expect(signed_in).to_be_visible()
     return signed_in.inner_text().removeprefix("Signed in as").strip()
 
@@ -37,3 +38,23 @@ def connection_status(page: Page):
 def page_width_overflow(page: Page) -> int:
     """How many CSS pixels the page is wider than the viewport (0: it fits, no sideways scroll)."""
     return page.evaluate("document.documentElement.scrollWidth") - page.viewport_size["width"]
+
+
+def header_items(page: Page) -> list:
+    """What the header shows: the brand, the links, the buttons, the status and the account."""
+    banner = page.get_by_role("banner")
+    items = [*banner.get_by_role("link").all(), *banner.get_by_role("button").all()]
+    items += [item for item in banner.get_by_role("status").all() if item.is_visible()]
+    return items + banner.get_by_text(SIGNED_IN).all()
+
+
+def header_rows(page: Page) -> int:
+    """How many rows the header's items sit on (items whose heights overlap share a row)."""
+    rows: list[list[float]] = []
+    boxes = [item.bounding_box() for item in header_items(page)]
+    for box in sorted(boxes, key=lambda box: box["y"]):
+        if rows and box["y"] < rows[-1][1]:
+            rows[-1][1] = max(rows[-1][1], box["y"] + box["height"])
+        else:
+            rows.append([box["y"], box["y"] + box["height"]])
+    return len(rows)
