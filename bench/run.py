@@ -287,14 +287,23 @@ class Bench:
 
     def notifications(self, port: int, data: dict) -> None:
         rate, total = self.size.announcements
+        log = self.work / "worker.log"
+        log.unlink(missing_ok=True)
         worker = subprocess.Popen(
             [self.python, "manage.py", "runworker", "notifications-fanout"],
             cwd=self.project,
             env=self.env,
-            stdout=(self.work / "worker.log").open("a"),
+            stdout=log.open("a"),
             stderr=subprocess.STDOUT,
         )
         try:
+            # Announce only once the worker reads its channel: on a busy machine it can
+            # take longer to start than the scenario waits for deliveries.
+            deadline = time.monotonic() + 120
+            while "Running worker for channels" not in log.read_text():
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the worker did not start:\n{log.read_text()[-2000:]}")
+                time.sleep(0.2)
             specs = [
                 self.base_spec(
                     port,
