@@ -4,5 +4,5 @@ from . import consumers
 
 websocket_urlpatterns = [
     path("ws/game/", consumers.LobbyConsumer.as_asgi()),
-    path("ws/game/<int:game_id>/", consumers.GameConsumer.as_asgi()),
+    path("ws/game/<id:game_id>/", consumers.GameConsumer.as_asgi()),
 ]

@@ -7,6 +7,6 @@ app_name = "game"
 urlpatterns = [
     path("", views.lobby, name="lobby"),
     path("new/", views.create, name="create"),
-    path("<int:game_id>/", views.detail, name="detail"),
-    path("<int:game_id>/join/", views.join, name="join"),
+    path("<id:game_id>/", views.detail, name="detail"),
+    path("<id:game_id>/join/", views.join, name="join"),
 ]

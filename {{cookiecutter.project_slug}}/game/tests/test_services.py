@@ -124,3 +124,9 @@ def test_lobby_and_pages(client, alice, bob, game):
     assert client.post(reverse("game:create"), {"ruleset": "chess"}).status_code == 302
     assert Game.objects.count() == 2
     assert client.get(created.get_absolute_url()).status_code == 200
+
+
+def test_an_id_beyond_the_database_range_is_a_404_not_a_500(client, alice):
+    client.force_login(alice)
+    assert client.get(f"/game/{2**76}/").status_code == 404
+    assert client.post(f"/game/{2**76}/join/").status_code == 404
