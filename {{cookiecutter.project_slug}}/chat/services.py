@@ -13,6 +13,8 @@ from .models import Message, Room
 
 LOBBY_GROUP = "chat.lobby"  # the room list page listens here for member counts
 MENTION = re.compile(r"(?<![\w@])@([\w.@+-]+)")  # @username, as Django usernames allow
+# Only the first few @names of a message notify: one message cannot page everyone.
+MAX_MENTIONS = 5
 
 
 def messages_after(room: Room, after_id: int, limit: int = 100) -> list[dict]:
@@ -33,8 +35,9 @@ def create_message(room: Room, author, text: str, nonce=None) -> tuple[Message, 
 
 def notify_mentions(message: Message) -> None:
     """Tell every @mentioned user, through a signal: chat never imports the notifications app."""
-    names = {name.rstrip(".-+@") for name in MENTION.findall(message.text)}
-    names.discard(message.author.username)
+    names = dict.fromkeys(name.rstrip(".-+@") for name in MENTION.findall(message.text))
+    names.pop(message.author.username, None)
+    names = list(names)[:MAX_MENTIONS]  # in the order they were written
     for user in get_user_model().objects.filter(username__in=names):
         notify_user.send(
             sender=Message,

@@ -155,6 +155,13 @@ REALTIME = {
     # Inbound messages per connection: bursts of BURST, then PER_SECOND a second.
     # Over it, a message is refused with a "rate_limited" error frame.
     "RATE_LIMIT": {"BURST": 20, "PER_SECOND": 5},
+    # Inbound messages per user across all their sockets (and server processes:
+    # counted in Redis when REDIS_URL is set), as a `limits` rate string.
+    "USER_RATE_LIMIT": env("REALTIME_USER_RATE_LIMIT", default="60 per 10 seconds"),
+    "USER_RATE_LIMIT_STORAGE": f"async+{REDIS_URL}" if REDIS_URL else "async+memory://",
+    # Sockets one user may hold open in one server process; the next one is
+    # closed with code 4429 (the browser retries with backoff).
+    "MAX_SOCKETS_PER_USER": env.int("REALTIME_MAX_SOCKETS_PER_USER", default=20),
 }
 
 LOGGING = {
