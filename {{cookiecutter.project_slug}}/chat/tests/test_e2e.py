@@ -1,12 +1,17 @@
 """Two (or three) real browsers against a real daphne process."""
 
+import contextlib
+import json
+import subprocess
+import sys
 import uuid
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from realtime.testing.pages import connection_status
-from realtime.testing.servers import DaphneServer, RedisServer
+from realtime.testing.servers import PROJECT_DIR, DaphneServer, RedisServer
 
 pytestmark = pytest.mark.e2e
 
@@ -205,6 +210,80 @@ def test_a_redis_restart_recovers_without_restarting_daphne(server_env, open_roo
         expect(alice.get_by_text("Sending…")).to_have_count(0)
         send(alice, "after recovery")
         expect(messages(bob).filter(has_text="after recovery")).to_have_count(1)
+    finally:
+        server.stop()
+        redis.stop()
+
+
+def stored_texts(env: dict, prefix: str) -> list[str]:
+    """The texts of the stored messages starting with `prefix`, read from the servers' database."""
+    script = (
+        "import json; from chat.models import Message; print(json.dumps(list("
+        f"Message.objects.filter(text__startswith={prefix!r}).values_list('text', flat=True))))"
+    )
+    done = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=PROJECT_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_nothing_typed_is_lost_across_restarts_a_reload_and_a_redis_outage(
+    server_env, open_room, tmp_path
+):
+    redis = RedisServer(tmp_path / "redis.log")
+    redis.start()
+    env = {**server_env, "REDIS_URL": redis.url, "REALTIME_KEEPALIVE_SECONDS": "1"}
+    server = DaphneServer(env, tmp_path / "daphne.log")
+    server.start()
+    try:
+        slug = new_slug()
+        alice, _ = open_room(server.url, slug)
+        bob, _ = open_room(server.url, slug)
+
+        # 30 messages typed while the server is down, more than one burst of the
+        # rate limit; then the page is reloaded before the server is back.
+        server.stop()
+        expect(connection_status(alice)).to_have_text("Offline, reconnecting…")
+        offline = [f"offline #{n:02d}." for n in range(30)]
+        for text in offline:
+            send(alice, text)
+        expect(alice.get_by_text("Sending…")).to_have_count(len(offline))
+        with contextlib.suppress(PlaywrightError):  # nothing answers: the browser's error page
+            alice.reload()
+        server.start()
+        alice.goto(f"{server.url}/chat/{slug}/")
+        expect(connection_status(alice)).to_have_text("Live", timeout=20_000)
+
+        # Redis stops and comes back while both browsers type.
+        typed = []
+
+        def type_round(label: str) -> None:
+            for n in range(5):
+                for page, who in ((alice, "alice"), (bob, "bob")):
+                    text = f"{label} {who} #{n}."
+                    send(page, text)
+                    typed.append(text)
+
+        type_round("before")
+        redis.stop()
+        type_round("during")
+        redis.start()
+        type_round("after")
+
+        everything = offline + typed
+        for page in (alice, bob):
+            expect(connection_status(page)).to_have_text("Live", timeout=20_000)
+            expect(page.get_by_text("Sending…")).to_have_count(0, timeout=30_000)
+            for text in everything:
+                expect(messages(page).filter(has_text=text)).to_have_count(1)
+        stored = stored_texts(env, "offline #") + stored_texts(env, "before ")
+        stored += stored_texts(env, "during ") + stored_texts(env, "after ")
+        assert sorted(stored) == sorted(everything)  # each exactly once
     finally:
         server.stop()
         redis.stop()
