@@ -61,6 +61,21 @@ def post_system_message(room: Room, text: str) -> Message:
     return message
 
 
+def announce_presence(room: Room) -> None:
+    """Tell the room who is in it now, and the room list its new count."""
+    members = presence.members(room.group_name)
+    broadcast_from_sync(room.group_name, "chat.presence", members=members)
+    broadcast_from_sync(LOBBY_GROUP, "chat.room_members", room=room.slug, count=len(members))
+
+
+def announce_expired_presence(sender, groups: list[str], **kwargs) -> None:
+    """Receiver of realtime.signals.presence_expired: re-announce the rooms among `groups`."""
+    prefix = Room(slug="").group_name
+    slugs = [group.removeprefix(prefix) for group in groups if group.startswith(prefix)]
+    for room in Room.objects.filter(slug__in=slugs):
+        announce_presence(room)
+
+
 def room_member_counts(rooms: list[Room]) -> dict[str, int]:
     """slug -> number of users in the room right now."""
     counts = presence.counts([room.group_name for room in rooms])

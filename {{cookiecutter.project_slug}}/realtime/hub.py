@@ -170,6 +170,7 @@ class Hub:
                 present = [socket.socket_id for socket in self.sockets() if socket.in_presence]
                 if present:
                     await database_sync_to_async(presence.refresh)(present)
+                await database_sync_to_async(presence.purge_expired)()  # dead processes' rows
 
     async def _sweep(self) -> None:
         """In-memory layer only: push what processes without sockets stored (signals.sweep)."""

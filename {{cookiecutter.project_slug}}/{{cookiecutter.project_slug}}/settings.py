@@ -145,8 +145,10 @@ REALTIME = {
     # Largest text frame a consumer accepts; daphne's own limit is set to match
     # (see the Makefile's `run` target and the Procfile).
     "MAX_MESSAGE_BYTES": env.int("REALTIME_MAX_MESSAGE_BYTES", default=16 * 1024),
-    # A presence row not refreshed for this long is ignored (its process died).
-    "PRESENCE_TTL_SECONDS": 90,
+    # A presence row not refreshed for this long is ignored, then purged (its
+    # process died). Open sockets refresh theirs every third of it, checked every
+    # KEEPALIVE_SECONDS: keep the TTL above three keep-alives.
+    "PRESENCE_TTL_SECONDS": env.int("REALTIME_PRESENCE_TTL_SECONDS", default=90),
     # How often an open socket re-joins its groups (and notices a lost layer).
     "KEEPALIVE_SECONDS": env.float("REALTIME_KEEPALIVE_SECONDS", default=10),
     # In-memory layer only: how often a server process pushes what commands and

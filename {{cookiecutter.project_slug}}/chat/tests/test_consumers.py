@@ -235,3 +235,30 @@ async def test_a_refused_handshake_is_logged_as_one_line(ws_connect, caplog):
         pass
     lines = [record.getMessage() for record in caplog.records if record.name == "realtime"]
     assert lines == ["ws refused /ws/chat/ user=anonymous"]
+
+
+def expire(socket_id: str) -> None:
+    """Age a presence row past the TTL, as when its server process was killed."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from realtime.models import Presence
+
+    stale = timezone.now() - timedelta(seconds=settings.REALTIME["PRESENCE_TTL_SECONDS"] + 1)
+    Presence.objects.filter(socket_id=socket_id).update(last_seen=stale)
+
+
+async def test_users_of_a_dead_process_leave_the_room_and_its_count(ws_connect, room, alice, bob):
+    from realtime import presence
+
+    await database_sync_to_async(presence.enter)(room.group_name, bob, "on-a-killed-process")
+    async with ws_connect("/ws/chat/", alice) as lobby, ws_connect("/ws/chat/lobby/", alice) as a:
+        assert (await next_frame(a, "chat.presence"))["members"] == ["alice", "bob"]
+        await database_sync_to_async(expire)("on-a-killed-process")
+        await drain(lobby)
+        await database_sync_to_async(presence.purge_expired)()  # what a live process does
+        assert (await next_frame(a, "chat.presence"))["members"] == ["alice"]
+        update = await next_frame(lobby, "chat.room_members")
+        assert (update["room"], update["count"]) == ("lobby", 1)

@@ -287,3 +287,34 @@ def test_nothing_typed_is_lost_across_restarts_a_reload_and_a_redis_outage(
     finally:
         server.stop()
         redis.stop()
+
+
+def test_users_of_a_killed_server_process_leave_here_now(server_env, open_room, tmp_path):
+    redis = RedisServer(tmp_path / "redis.log")
+    redis.start()
+    ttl = 4  # seconds; presence rows are refreshed every keep-alive (1 s) past a third of it
+    env = {
+        **server_env,
+        "REDIS_URL": redis.url,
+        "REALTIME_KEEPALIVE_SECONDS": "1",
+        "REALTIME_PRESENCE_TTL_SECONDS": str(ttl),
+    }
+    survivor, doomed = (DaphneServer(env, tmp_path / f"daphne-{n}.log") for n in (1, 2))
+    survivor.start()
+    doomed.start()
+    try:
+        slug = new_slug()
+        alice, alice_name = open_room(survivor.url, slug)
+        bob, bob_name = open_room(doomed.url, slug)
+        expect(people(alice)).to_have_count(2)
+
+        doomed.process.kill()  # SIGKILL: no disconnect(), its presence rows stay behind
+        doomed.process.wait()
+        expect(connection_status(bob)).to_have_text("Offline, reconnecting…")
+        # The surviving process purges the expired rows and the room is told.
+        expect(people(alice)).to_have_text([f"{alice_name} (you)"], timeout=3 * ttl * 1000)
+        expect(people(alice).filter(has_text=bob_name)).to_have_count(0)
+    finally:
+        survivor.stop()
+        doomed.stop()
+        redis.stop()
