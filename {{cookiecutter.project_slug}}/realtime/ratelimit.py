@@ -57,7 +57,13 @@ def _limiter() -> SlidingWindowCounterRateLimiter:
     loop = asyncio.get_running_loop()
     if (limiter := _limiters.get(loop)) is None:
         uri = settings.REALTIME["USER_RATE_LIMIT_STORAGE"]
-        options = {"implementation": "redispy", "key_prefix": "realtime-budget"}
+        options = {
+            "implementation": "redispy",  # the Redis client the project has anyway
+            "key_prefix": "realtime-budget",
+            # Seconds: an unreachable Redis must not hold up every message for long.
+            "socket_connect_timeout": 2,
+            "socket_timeout": 2,
+        }
         storage = storage_from_string(
             uri,
             wrap_exceptions=True,  # any failure of the store is a StorageError
@@ -67,6 +73,9 @@ def _limiter() -> SlidingWindowCounterRateLimiter:
     return limiter
 
 
+_store_down = False
+
+
 async def user_budget_refusal(user_key: str) -> float | None:
     """Spend one message from this user's budget (REALTIME["USER_RATE_LIMIT"]).
 
@@ -74,16 +83,19 @@ async def user_budget_refusal(user_key: str) -> float | None:
     budget's store (Redis) cannot be reached the message is allowed: the
     per-socket bucket still applies, and Redis being down closes the sockets anyway.
     """
+    global _store_down
     item = parse(settings.REALTIME["USER_RATE_LIMIT"])
     limiter = _limiter()
     try:
-        if await limiter.hit(item, user_key):
-            return None
-        stats = await limiter.get_window_stats(item, user_key)
+        allowed = await limiter.hit(item, user_key)
+        stats = None if allowed else await limiter.get_window_stats(item, user_key)
     except StorageError as error:
-        logger.warning("user budget unavailable, allowing the message: %s", error)
+        if not _store_down:  # one line per outage, not one per message
+            logger.warning("user budget store unreachable, allowing messages: %s", error)
+        _store_down = True
         return None
-    return max(0.05, stats.reset_time - time.time())
+    _store_down = False
+    return None if stats is None else max(0.05, stats.reset_time - time.time())
 
 
 class SocketCap:

@@ -122,3 +122,12 @@ async def test_the_budget_is_shared_across_processes_on_redis(limits, redis_url,
     key = f"user:{alice.pk}:{id(limits)}"  # a key of its own in a Redis other runs may share
     await asyncio.to_thread(spend_in_another_process, key, 5)
     assert await user_budget_refusal(key) is not None  # this process sees the other's spending
+
+
+async def test_an_unreachable_budget_store_allows_messages_with_one_log_line(limits, alice, caplog):
+    from realtime.testing.servers import free_port
+
+    limits["USER_RATE_LIMIT_STORAGE"] = f"async+redis://127.0.0.1:{free_port()}/0"  # nobody
+    key = f"user:{alice.pk}"
+    assert [await user_budget_refusal(key) for _ in range(10)] == [None] * 10  # over 5: allowed
+    assert len([r for r in caplog.records if "budget store unreachable" in r.message]) == 1
