@@ -66,13 +66,12 @@ class RoomConsumer(RealtimeConsumer):
     async def on_send(self, message: SendMessage):
         # Stored first, then broadcast: whoever misses the broadcast finds it on resume.
         # The author comes from the session, never from the frame.
-        stored, created = await database_sync_to_async(create_message)(
+        stored, _ = await database_sync_to_async(create_message)(
             self.room, self.user, message.text, message.nonce
         )
-        if created:
-            await broadcast(self.room.group_name, "chat.message", message=stored.as_frame())
-        else:  # a resend of a message already stored: confirm it to its sender only
-            await self.send_frame("chat.message", message=stored.as_frame())
+        # A resend of a stored message is broadcast again: its sender saw no echo, so the
+        # first broadcast may have failed (Redis restarting); browsers drop ids they have.
+        await broadcast(self.room.group_name, "chat.message", message=stored.as_frame())
 
     @handles("chat.typing", Typing)
     async def on_typing(self, message: Typing):

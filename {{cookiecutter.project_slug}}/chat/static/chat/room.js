@@ -102,7 +102,10 @@ function resendAfter(milliseconds) {
 // An error about chat.send is about the one message in flight.
 function refused(frame) {
   if (frame.code === "rate_limited") return resendAfter((frame.retry_after ?? 1) * 1000);
-  if (frame.code === "server_error") return resendAfter(SERVER_ERROR_RETRY_MS);
+  // Stored but not pushed (not_delivered), or a server fault: resending is safe (the nonce).
+  if (frame.code === "not_delivered" || frame.code === "server_error") {
+    return resendAfter(SERVER_ERROR_RETRY_MS);
+  }
   errorLine.textContent = frame.message; // the message itself is refused: it will never be stored
   const entry = pending.get(inFlight);
   if (entry) entry.item.querySelector(".message__time").textContent = "Not sent";
