@@ -39,7 +39,10 @@ DAPHNE_LIMITS = ["--websocket-max-message-size", "65536", "--websocket-max-frame
 class Size:
     clients: int = 500  # sockets in the room / on the notifications page
     idle: int = 1000  # sockets held open for the memory reading
-    users: int = 20  # the clients sign in as this many users (tabs share a user)
+    # The clients sign in as this many users (tabs share a user). Enough that no
+    # user goes past the project's per-user limits (REALTIME["MAX_SOCKETS_PER_USER"],
+    # 20 sockets per process; "USER_RATE_LIMIT"): 1,000 sockets are 10 per user.
+    users: int = 100
     processes: int = 2  # load-client processes
     fast: tuple[int, int] = (100, 200)  # chat: messages/s, messages
     steady: tuple[int, int] = (20, 100)
@@ -209,12 +212,15 @@ class Bench:
         share, extra = divmod(total, self.size.processes)
         return [share + (1 if n < extra else 0) for n in range(self.size.processes)]
 
-    def base_spec(self, port: int, data: dict, **fields) -> dict:
+    def base_spec(self, port: int, data: dict, process: int = 0, **fields) -> dict:
+        """One load-client process's spec; `process` rotates the users, so that each
+        process's first sockets (the chat senders) belong to different users."""
+        shift = process * len(data["cookies"]) // self.size.processes
         return {
             "url": f"ws://127.0.0.1:{port}",
             "origin": f"http://127.0.0.1:{port}",
-            "cookies": data["cookies"],
-            "usernames": data["usernames"],
+            "cookies": data["cookies"][shift:] + data["cookies"][:shift],
+            "usernames": data["usernames"][shift:] + data["usernames"][:shift],
             "drain_seconds": self.size.drain_seconds,
             **fields,
         }
@@ -251,8 +257,8 @@ class Bench:
             readings["after"] = rss_kb(daphne.pid)
 
         specs = [
-            self.base_spec(port, data, kind="idle", path=path, sockets=n, send_seconds=0)
-            for n in self.split(self.size.idle)
+            self.base_spec(port, data, process, kind="idle", path=path, sockets=n, send_seconds=0)
+            for process, n in enumerate(self.split(self.size.idle))
         ]
         outputs = self.drive(specs, between=measure)
         result = self.collect(target, "idle", f"{self.size.idle} open sockets", outputs)
@@ -263,7 +269,7 @@ class Bench:
         sender_count = max(1, math.ceil(rate / 4))  # 4 a second each: under the rate limit
         path = "/ws/chat/bench/" if target == "reference" else "/ws/chat/bench/?after=999999999"
         specs, next_sender = [], 0
-        for share in self.split(clients):
+        for process, share in enumerate(self.split(clients)):
             mine = min(share, math.ceil(sender_count / self.size.processes))
             senders = list(range(next_sender, min(sender_count, next_sender + mine)))
             next_sender += len(senders)
@@ -271,6 +277,7 @@ class Bench:
                 self.base_spec(
                     port,
                     data,
+                    process,
                     kind="chat",
                     flavor=target,
                     path=path,

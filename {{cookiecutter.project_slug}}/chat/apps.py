@@ -12,3 +12,10 @@ class ChatConfig(AppConfig):
         "Rooms with live messages, who is here, who is typing, and history that "
         "survives reloads and dropped connections."
     )
+
+    def ready(self):
+        from realtime.signals import presence_expired
+
+        from .services import announce_expired_presence
+
+        presence_expired.connect(announce_expired_presence, dispatch_uid="chat.presence_expired")

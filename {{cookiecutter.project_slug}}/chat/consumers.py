@@ -18,7 +18,6 @@ from uuid import UUID
 from channels.db import database_sync_to_async
 from pydantic import Field, StringConstraints
 
-from realtime import presence
 from realtime.broadcast import broadcast
 from realtime.consumers import RealtimeConsumer, handles
 from realtime.envelope import Inbound, ProtocolError
@@ -73,12 +72,11 @@ class RoomConsumer(RealtimeConsumer):
 
     @handles("chat.send", SendMessage)
     async def on_send(self, message: SendMessage):
-        # The service stores it, then pushes it to the room; the author is the session's.
-        stored, created = await database_sync_to_async(services.send_message)(
+        # The service stores it (once per nonce) and pushes it to the room. The author
+        # is the session's, never the frame's.
+        await database_sync_to_async(services.send_message)(
             self.room, self.user, message.text, message.nonce
         )
-        if not created:  # a resend of a message already stored: confirm it to its sender only
-            await self.send_frame("chat.message", message=stored.as_frame())
 
     @handles("chat.typing", Typing)
     async def on_typing(self, message: Typing):
@@ -126,9 +124,7 @@ class RoomConsumer(RealtimeConsumer):
             cursor = batch[-1]["id"]
 
     async def announce_presence(self):
-        members = await database_sync_to_async(presence.members)(self.room.group_name)
-        await broadcast(self.room.group_name, "chat.presence", members=members)
-        await broadcast(LOBBY_GROUP, "chat.room_members", room=self.room.slug, count=len(members))
+        await database_sync_to_async(services.announce_presence)(self.room)
 
 
 class LobbyConsumer(RealtimeConsumer):

@@ -27,6 +27,8 @@ class ModerationError(Exception):
 
 
 MENTION = re.compile(r"(?<![\w@])@([\w.@+-]+)")  # @username, as Django usernames allow
+# Only the first few @names of a message notify: one message cannot page everyone.
+MAX_MENTIONS = 5
 
 
 def messages_after(room: Room, after_id: int, limit: int = 100) -> list[dict]:
@@ -38,16 +40,19 @@ def messages_after(room: Room, after_id: int, limit: int = 100) -> list[dict]:
 def send_message(room: Room, author, text: str, nonce=None) -> tuple[Message, bool]:
     """Store a message, then push it to the room once the transaction commits.
 
-    Returns (message, False) without storing or pushing anything if this author
-    already sent this nonce: a browser resending after a drop. A nonce names one
-    message of its author (the model's constraint), so the same nonce in another
-    room is refused, as an error frame to a consumer.
+    Returns (message, False), storing nothing, if this author already sent this
+    nonce: a browser resending after a drop (the message is pushed again). A nonce
+    names one message of its author (the model's constraint), so the same nonce in
+    another room is refused, as an error frame to a consumer.
     """
     if nonce is not None:
         sent = Message.objects.select_related("author").filter(author=author, nonce=nonce)
         if existing := sent.first():
             if existing.room_id != room.id:
                 raise ProtocolError("invalid_fields", "nonce: already used in another room.")
+            # Pushed again: its sender saw no echo, so the first push may have failed
+            # (Redis restarting). Browsers drop ids they already show.
+            publish(existing)
             return existing, False
     message = Message.objects.create(room=room, author=author, text=text, nonce=nonce)
     notify_mentions(message)
@@ -67,8 +72,9 @@ def publish(message: Message) -> None:
 
 def notify_mentions(message: Message) -> None:
     """Tell every @mentioned user, through a signal: chat never imports the notifications app."""
-    names = {name.rstrip(".-+@") for name in MENTION.findall(message.text)}
-    names.discard(message.author.username)
+    names = dict.fromkeys(name.rstrip(".-+@") for name in MENTION.findall(message.text))
+    names.pop(message.author.username, None)
+    names = list(names)[:MAX_MENTIONS]  # in the order they were written
     for user in get_user_model().objects.filter(username__in=names):
         notify_user.send(
             sender=Message,
@@ -119,6 +125,21 @@ def delete_message(room: Room, message_id: int, moderator) -> None:
     transaction.on_commit(
         lambda: broadcast_from_sync(room.group_name, "chat.message_deleted", id=message_id)
     )
+
+
+def announce_presence(room: Room) -> None:
+    """Tell the room who is in it now, and the room list its new count."""
+    members = presence.members(room.group_name)
+    broadcast_from_sync(room.group_name, "chat.presence", members=members)
+    broadcast_from_sync(LOBBY_GROUP, "chat.room_members", room=room.slug, count=len(members))
+
+
+def announce_expired_presence(sender, groups: list[str], **kwargs) -> None:
+    """Receiver of realtime.signals.presence_expired: re-announce the rooms among `groups`."""
+    prefix = ROOM_GROUP_PREFIX
+    slugs = [group.removeprefix(prefix) for group in groups if group.startswith(prefix)]
+    for room in Room.objects.filter(slug__in=slugs):
+        announce_presence(room)
 
 
 def room_member_counts(rooms: list[Room]) -> dict[str, int]:

@@ -209,13 +209,22 @@ REALTIME = {
     # Largest text frame a consumer accepts; daphne's own limit is set to match
     # (see the Makefile's `run` target and the Procfile).
     "MAX_MESSAGE_BYTES": env.int("REALTIME_MAX_MESSAGE_BYTES", default=16 * 1024),
-    # A presence row not refreshed for this long is ignored (its process died).
-    "PRESENCE_TTL_SECONDS": 90,
+    # A presence row not refreshed for this long is ignored, then purged (its
+    # process died). Open sockets refresh theirs every third of it, checked every
+    # KEEPALIVE_SECONDS: keep the TTL above three keep-alives.
+    "PRESENCE_TTL_SECONDS": env.int("REALTIME_PRESENCE_TTL_SECONDS", default=90),
     # How often an open socket re-joins its groups (and notices a lost layer).
     "KEEPALIVE_SECONDS": env.float("REALTIME_KEEPALIVE_SECONDS", default=10),
     # Inbound messages per connection: bursts of BURST, then PER_SECOND a second.
     # Over it, a message is refused with a "rate_limited" error frame.
     "RATE_LIMIT": {"BURST": 20, "PER_SECOND": 5},
+    # Inbound messages per user across all their sockets (and server processes:
+    # counted in Redis when REDIS_URL is set), as a `limits` rate string.
+    "USER_RATE_LIMIT": env("REALTIME_USER_RATE_LIMIT", default="60 per 10 seconds"),
+    "USER_RATE_LIMIT_STORAGE": f"async+{REDIS_URL}" if REDIS_URL else "async+memory://",
+    # Sockets one user may hold open in one server process; the next one is
+    # closed with code 4429 (the browser retries with backoff).
+    "MAX_SOCKETS_PER_USER": env.int("REALTIME_MAX_SOCKETS_PER_USER", default=20),
 }
 
 LOGGING = {

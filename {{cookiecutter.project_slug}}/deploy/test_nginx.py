@@ -26,6 +26,11 @@ def test_forwarded_headers_let_daphne_see_the_client():
     assert headers["X-Forwarded-Proto"] == "$scheme"
 
 
+def test_a_client_that_stops_reading_is_cut_off():
+    (value,) = directive("send_timeout")
+    assert int(value.removesuffix("s")) <= 60  # bounds daphne's unbounded output queue
+
+
 def test_timeouts_outlast_the_daphne_ping_interval():
     daphne_ping_seconds = 20
     for name in ("proxy_read_timeout", "proxy_send_timeout"):

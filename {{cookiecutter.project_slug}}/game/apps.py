@@ -11,3 +11,10 @@ class GameConfig(AppConfig):
         "Connect Four and tic-tac-toe against another player: a live lobby, moves checked "
         "by the server, spectators, reload or reconnect at any point."
     )
+
+    def ready(self):
+        from realtime.signals import presence_expired
+
+        from .services import announce_expired_presence
+
+        presence_expired.connect(announce_expired_presence, dispatch_uid="game.presence_expired")

@@ -143,3 +143,12 @@ def _tell_if_away(user, game: Game) -> None:
     """Tell the player whose turn it is, unless they are looking at the game right now."""
     if user.username not in presence.members(game.group_name):
         _tell(user, f"Your turn in {game.rules.label} #{game.pk}", game)
+
+
+def announce_expired_presence(sender, groups: list[str], **kwargs) -> None:
+    """Receiver of realtime.signals.presence_expired: tell the games among `groups`
+    which of their players are still online."""
+    ids = [int(pk) for group in groups if (pk := group.removeprefix("game.")).isdigit()]
+    for game in Game.objects.filter(pk__in=ids):
+        online = presence.members(game.group_name)
+        broadcast_from_sync(game.group_name, "game.presence", online=online)

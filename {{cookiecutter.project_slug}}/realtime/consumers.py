@@ -26,8 +26,9 @@ work as in the Channels tutorial. What it adds, for the apps to stay short:
 - every signed-in socket is in its user's group (sessions.user_group): logging
   out, deactivation or a password change closes the user's sockets everywhere;
 - presence rows kept fresh while the socket is open and removed when it closes;
-- a per-connection rate limit: a flood gets "rate_limited" error frames while
-  everyone else in the room carries on;
+- rate limits per connection and per user (across their sockets and processes),
+  and a cap on each user's sockets (realtime/ratelimit.py): a flood gets
+  "rate_limited" error frames saying when to retry, while everyone else carries on;
 - one place that handles a channel layer (Redis) that cannot be reached.
 """
 
@@ -52,7 +53,7 @@ from django.conf import settings
 from . import presence, sessions
 from .envelope import MAX_ID, Inbound, ProtocolError, decode, encode, validate
 from .hub import LAYER_ERRORS, SERVICE_RESTART, LayerUnavailable, get_hub
-from .ratelimit import TokenBucket
+from .ratelimit import TokenBucket, socket_cap, user_budget_refusal
 
 logger = logging.getLogger("realtime")
 
@@ -62,6 +63,8 @@ Handler = Callable[[Any, Any], Awaitable[None]]
 # has begun (either side), and the disconnect event has not reached the consumer
 # yet. Daphne (through autobahn) raises Disconnected; the ASGI spec asks for an OSError.
 SOCKET_CLOSING = (Disconnected, OSError)
+# Close code for "this user has too many sockets open here" (like HTTP 429).
+TOO_MANY_SOCKETS = 4429
 
 
 def parse_id(value: str | None) -> int | None:
@@ -127,16 +130,14 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         # Typed events for this consumer from its groups (see deliver_event).
         self.events: asyncio.Queue[dict] = asyncio.Queue(MAX_QUEUED_EVENTS)
         self._layer_lost = False
+        self._claimed_socket = False  # counted in socket_cap, released when the socket ends
 
     # -- inbound -------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         message_type = None
-        if not self._rate.take():
-            if not self._throttled:
-                logger.warning("ws throttled %s user=%s", self.path, self.scope["user"])
-            self._throttled = True
-            await self.send_error("rate_limited", "Too many messages; slow down.")
+        if (retry_after := await self._over_budget()) is not None:
+            await self._refuse(text_data, retry_after)
             return
         self._throttled = False
         try:
@@ -159,6 +160,31 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             # A bug in one handler must not cost the user their connection.
             logger.exception("ws crash %s handling %r", self.path, message_type)
             await self.send_error("server_error", "The server could not handle that.", message_type)
+
+    async def _over_budget(self) -> float | None:
+        """None if this message may be handled, else seconds to wait: this socket's
+        bucket first (no I/O), then the user's budget across all their sockets."""
+        if not self._rate.take():
+            return self._rate.retry_after()
+        if self.user_key is None:
+            return None
+        return await user_budget_refusal(self.user_key)
+
+    async def _refuse(self, text_data: str | None, retry_after: float) -> None:
+        """A rate_limited error saying which message type it refuses and when to retry."""
+        if not self._throttled:
+            logger.warning("ws throttled %s user=%s", self.path, self.scope["user"])
+        self._throttled = True
+        about = None
+        with contextlib.suppress(ProtocolError):  # a refused frame that is not JSON gets about=None
+            about = decode(text_data, None, settings.REALTIME["MAX_MESSAGE_BYTES"])["type"]
+        await self.send_frame(
+            "error",
+            code="rate_limited",
+            message="Too many messages; slow down.",
+            about=about,
+            retry_after=round(retry_after, 2),
+        )
 
     async def __call__(self, scope, receive, send) -> None:
         """AsyncConsumer.__call__ with one more source of messages: the typed events
@@ -187,6 +213,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         except StopConsumer:
             pass
         finally:  # however the connection ended, this socket leaves the hub
+            if self._claimed_socket:
+                socket_cap.release(self.user_key)
             if self.joined:
                 await get_hub(self.groups_layer_alias).leave(self, self.joined)
 
@@ -212,6 +240,16 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             logger.info("ws refused %s user=anonymous", self.path)
             await self.close()  # before accept(): the handshake is refused
             return
+        if signed_in:
+            limit = settings.REALTIME["MAX_SOCKETS_PER_USER"]
+            if not socket_cap.claim(self.user_key, limit):
+                # Accepted only to close with a code the browser can see (a refused
+                # handshake has none); connect() never runs.
+                logger.warning("ws refused %s user=%s: %d sockets open", self.path, who, limit)
+                await self.base_send({"type": "websocket.accept"})
+                await self.close(code=TOO_MANY_SOCKETS)
+                return
+            self._claimed_socket = True
         try:
             if signed_in:
                 # Logging out, deactivation or a password change closes it (sessions.py).
@@ -322,6 +360,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     @property
     def user(self):
         return self.scope["user"]
+
+    @property
+    def user_key(self) -> str | None:
+        """Names this socket's user in the per-user limits; None for anonymous sockets."""
+        user = self.scope.get("user")
+        return f"user:{user.pk}" if user is not None and user.is_authenticated else None
 
     @property
     def path(self) -> str:

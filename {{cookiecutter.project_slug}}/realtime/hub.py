@@ -202,6 +202,7 @@ class Hub:
                 present = [socket.socket_id for socket in self.sockets() if socket.in_presence]
                 if present:
                     await database_sync_to_async(presence.refresh)(present)
+                await database_sync_to_async(presence.purge_expired)()  # dead processes' rows
 
 
 async def cancel_and_wait(tasks: list[asyncio.Task]) -> None:

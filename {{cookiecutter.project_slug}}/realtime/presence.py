@@ -3,20 +3,35 @@
 Each open socket is one Presence row; a user counts once however many tabs
 they have open. These are plain sync functions: consumers call them through
 `database_sync_to_async`, views and commands call them directly.
+
+A row counts only while it is fresh: the hub refreshes its sockets' rows, and
+disconnect() deletes them. A killed process does neither, so every query here
+ignores rows older than REALTIME["PRESENCE_TTL_SECONDS"], and live processes
+purge them (purge_expired) and tell the groups' apps (signals.presence_expired),
+so the people still there see the dead process's users leave.
 """
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Count
 from django.utils import timezone
 
+from . import signals
 from .models import Presence
+
+logger = logging.getLogger("realtime")
+PURGE_BATCH = 500  # rows deleted per purge at most: each purge is a short transaction
+
+
+def _cutoff():
+    return timezone.now() - timedelta(seconds=settings.REALTIME["PRESENCE_TTL_SECONDS"])
 
 
 def _fresh():
-    ttl = timedelta(seconds=settings.REALTIME["PRESENCE_TTL_SECONDS"])
-    return Presence.objects.filter(last_seen__gte=timezone.now() - ttl)
+    return Presence.objects.filter(last_seen__gte=_cutoff())
 
 
 def enter(group: str, user, socket_id: str) -> bool:
@@ -75,3 +90,31 @@ def busiest(prefix: str, limit: int) -> list[tuple[str, int]]:
         .order_by("-users", "group")[:limit]
     )
     return [(row["group"], row["users"]) for row in rows]
+
+
+def purge(limit: int = PURGE_BATCH) -> list[str]:
+    """Delete up to `limit` expired rows; return the groups they were in, sorted."""
+    cutoff = _cutoff()
+    rows = list(Presence.objects.filter(last_seen__lt=cutoff).values_list("id", "group")[:limit])
+    # last_seen again: a row its socket refreshed since the read above stays.
+    Presence.objects.filter(id__in=[row_id for row_id, _ in rows], last_seen__lt=cutoff).delete()
+    return sorted({group for _, group in rows})
+
+
+def purge_expired() -> None:
+    """Purge expired rows and tell the apps which groups changed (the hub calls it).
+
+    The process that purges may have no socket in those groups, so it does not
+    announce anything itself: each app's receiver of signals.presence_expired does.
+    """
+    try:
+        groups = purge()
+    except DatabaseError as error:  # the next round tries again
+        logger.warning("presence purge failed: %s", error)
+        return
+    if not groups:
+        return
+    logger.info("presence purged expired rows in %d groups", len(groups))
+    for receiver, result in signals.presence_expired.send_robust(sender=Presence, groups=groups):
+        if isinstance(result, Exception):
+            logger.error("presence_expired receiver %s failed: %r", receiver.__qualname__, result)

@@ -9,3 +9,8 @@ from django.dispatch import Signal
 
 # Arguments: recipient (a User), title (str); optional body, link, level.
 notify_user = Signal()
+
+# Sent by a server process after it purged presence rows that outlived their TTL
+# (their process died without removing them). Each app re-announces who is in
+# those of the groups that are its own. Arguments: groups (list of group names).
+presence_expired = Signal()

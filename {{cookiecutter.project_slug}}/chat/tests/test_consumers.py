@@ -179,16 +179,17 @@ async def test_a_flooding_client_is_throttled_and_the_room_carries_on(ws_connect
         assert received[-1]["message"]["text"] == "bob still talks"
 
 
-async def test_a_layer_outage_after_storing_keeps_the_message_for_the_resend(
-    ws_connect, room, alice, monkeypatch, caplog
+async def test_a_resend_after_a_failed_broadcast_reaches_the_others(
+    ws_connect, room, alice, bob, monkeypatch, caplog
 ):
     """Redis down between storing and pushing: stored once, one warning line, no error
-    for the sender; the browser's resend after its reconnect gets the confirmation."""
-    frame = {"type": "chat.send", "text": "kept", "nonce": "1f0e4c2a-1111-4e7a-9c1b-1234567890ab"}
-    async with ws_connect("/ws/chat/lobby/", alice) as a:
-        await next_frame(a, "chat.presence")
+    for the sender; the browser's resend after its reconnect reaches everyone."""
+    frame = {"type": "chat.send", "text": "kept", "nonce": "8f14e45f-ceea-4e7a-9c1b-1234567890ab"}
+    async with ws_connect("/ws/chat/lobby/", alice) as a, ws_connect("/ws/chat/lobby/", bob) as b:
+        await drain(a)
+        await drain(b)
         layer = get_channel_layer()
-        reachable = layer.group_send
+        working = layer.group_send
 
         async def unreachable(*args, **kwargs):
             raise RedisConnectionError("Redis is restarting")
@@ -197,14 +198,12 @@ async def test_a_layer_outage_after_storing_keeps_the_message_for_the_resend(
         await a.send_json_to(frame)
         assert await a.receive_nothing(timeout=0.3)  # no echo, and no error frame either
         assert await message_count() == 1
-        warnings = [r for r in caplog.records if r.levelname == "WARNING"]
-        assert [r.getMessage().split(",")[0] for r in warnings] == [
-            "not pushed live to chat.room.lobby"
-        ]
-        monkeypatch.setattr(layer, "group_send", reachable)
-        await a.send_json_to(frame)  # what the page does once it is connected again
-        confirmed = (await next_frame(a, "chat.message"))["message"]
-        assert (confirmed["text"], confirmed["nonce"]) == ("kept", frame["nonce"])
+        warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert [line.split(",")[0] for line in warnings] == ["not pushed live to chat.room.lobby"]
+        monkeypatch.setattr(layer, "group_send", working)
+        await a.send_json_to(frame)  # the browser saw no echo, and resends
+        bobs = [f["message"] for f in await drain(b) if f["type"] == "chat.message"]
+        assert [m["text"] for m in bobs] == ["kept"]
     assert await message_count() == 1
 
 
@@ -219,8 +218,8 @@ async def test_a_resent_message_is_stored_once_and_confirmed_to_its_sender(
         await a.send_json_to(frame)  # the browser did not see the echo, and resends
         again = (await next_frame(a, "chat.message"))["message"]
         assert again["id"] == first["id"]
-        bobs = [f for f in await drain(b) if f["type"] == "chat.message"]
-        assert len(bobs) == 1  # the others saw it once
+        bobs = [f["message"]["id"] for f in await drain(b) if f["type"] == "chat.message"]
+        assert set(bobs) == {first["id"]}  # the same message: browsers show an id once
     assert await message_count() == 1
 
 
@@ -300,3 +299,30 @@ async def test_a_removed_member_is_closed_in_that_room_only_and_cannot_come_back
         assert (await next_frame(bobs_other, "chat.message"))["message"]["author"] == "bob"
         async with ws_connect("/ws/chat/lobby/", bob, expect_accept=False):
             pass
+
+
+def expire(socket_id: str) -> None:
+    """Age a presence row past the TTL, as when its server process was killed."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from realtime.models import Presence
+
+    stale = timezone.now() - timedelta(seconds=settings.REALTIME["PRESENCE_TTL_SECONDS"] + 1)
+    Presence.objects.filter(socket_id=socket_id).update(last_seen=stale)
+
+
+async def test_users_of_a_dead_process_leave_the_room_and_its_count(ws_connect, room, alice, bob):
+    from realtime import presence
+
+    await database_sync_to_async(presence.enter)(room.group_name, bob, "on-a-killed-process")
+    async with ws_connect("/ws/chat/", alice) as lobby, ws_connect("/ws/chat/lobby/", alice) as a:
+        assert (await next_frame(a, "chat.presence"))["members"] == ["alice", "bob"]
+        await database_sync_to_async(expire)("on-a-killed-process")
+        await drain(lobby)
+        await database_sync_to_async(presence.purge_expired)()  # what a live process does
+        assert (await next_frame(a, "chat.presence"))["members"] == ["alice"]
+        update = await next_frame(lobby, "chat.room_members")
+        assert (update["room"], update["count"]) == ("lobby", 1)

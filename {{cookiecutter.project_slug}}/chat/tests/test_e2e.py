@@ -1,9 +1,12 @@
 """Two (or three) real browsers against a real daphne process."""
 
+import contextlib
+import json
 import re
 import uuid
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from chat.models import HISTORY_ON_LOAD
@@ -309,3 +312,98 @@ def test_logging_out_closes_the_users_sockets_in_every_process(
     alice.wait_for_timeout(3000)  # a few refused reconnects
     expect(messages(watcher).filter(has_text="typed after logging out")).to_have_count(0)
     assert stored(redis_server_env, "typed after logging out") == 0
+
+
+def stored_texts(env: dict, slug: str) -> list[str]:
+    """The texts of the messages users stored in room `slug`, read from the servers' database."""
+    script = (
+        "import json; from chat.models import Message; print(json.dumps(list(Message.objects"
+        f".filter(room__slug={slug!r}, author__isnull=False).values_list('text', flat=True))))"
+    )
+    return json.loads(manage(env, "shell", "-v", "0", "-c", script).stdout)
+
+
+def test_nothing_typed_is_lost_across_restarts_a_reload_and_a_redis_outage(
+    server_env, open_room, tmp_path
+):
+    redis = RedisServer(tmp_path / "redis.log")
+    redis.start()
+    env = {**server_env, "REDIS_URL": redis.url, "REALTIME_KEEPALIVE_SECONDS": "1"}
+    server = DaphneServer(env, tmp_path / "daphne.log")
+    server.start()
+    try:
+        slug = new_slug()
+        alice, _ = open_room(server.url, slug)
+        bob, _ = open_room(server.url, slug)
+
+        # 30 messages typed while the server is down, more than one burst of the
+        # rate limit; then the page is reloaded before the server is back.
+        server.stop()
+        expect(connection_status(alice)).to_have_text("Offline, reconnecting…")
+        offline = [f"offline #{n:02d}." for n in range(30)]
+        for text in offline:
+            send(alice, text)
+        expect(alice.get_by_text("Sending…")).to_have_count(len(offline))
+        with contextlib.suppress(PlaywrightError):  # nothing answers: the browser's error page
+            alice.reload()
+        server.start()
+        alice.goto(f"{server.url}/chat/{slug}/")
+        expect(connection_status(alice)).to_have_text("Live", timeout=20_000)
+
+        # Redis stops and comes back while both browsers type.
+        typed = []
+
+        def type_round(label: str) -> None:
+            for n in range(5):
+                for page, who in ((alice, "alice"), (bob, "bob")):
+                    text = f"{label} {who} #{n}."
+                    send(page, text)
+                    typed.append(text)
+
+        type_round("before")
+        redis.stop()
+        type_round("during")
+        redis.start()
+        type_round("after")
+
+        everything = offline + typed
+        for page in (alice, bob):
+            expect(connection_status(page)).to_have_text("Live", timeout=20_000)
+            expect(page.get_by_text("Sending…")).to_have_count(0, timeout=30_000)
+            for text in everything:
+                expect(messages(page).filter(has_text=text)).to_have_count(1)
+        assert sorted(stored_texts(env, slug)) == sorted(everything)  # each exactly once
+    finally:
+        server.stop()
+        redis.stop()
+
+
+def test_users_of_a_killed_server_process_leave_here_now(server_env, open_room, tmp_path):
+    redis = RedisServer(tmp_path / "redis.log")
+    redis.start()
+    ttl = 4  # seconds; presence rows are refreshed every keep-alive (1 s) past a third of it
+    env = {
+        **server_env,
+        "REDIS_URL": redis.url,
+        "REALTIME_KEEPALIVE_SECONDS": "1",
+        "REALTIME_PRESENCE_TTL_SECONDS": str(ttl),
+    }
+    survivor, doomed = (DaphneServer(env, tmp_path / f"daphne-{n}.log") for n in (1, 2))
+    survivor.start()
+    doomed.start()
+    try:
+        slug = new_slug()
+        alice, alice_name = open_room(survivor.url, slug)
+        bob, bob_name = open_room(doomed.url, slug)
+        expect(people(alice)).to_have_count(2)
+
+        doomed.process.kill()  # SIGKILL: no disconnect(), its presence rows stay behind
+        doomed.process.wait()
+        expect(connection_status(bob)).to_have_text("Offline, reconnecting…")
+        # The surviving process purges the expired rows and the room is told.
+        expect(people(alice)).to_have_text([f"{alice_name} (you)"], timeout=3 * ttl * 1000)
+        expect(people(alice).filter(has_text=bob_name)).to_have_count(0)
+    finally:
+        survivor.stop()
+        doomed.stop()
+        redis.stop()

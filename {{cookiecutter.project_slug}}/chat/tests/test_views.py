@@ -78,3 +78,24 @@ def test_a_mention_sends_the_notify_user_signal(django_user_model):
     finally:
         notify_user.disconnect(receiver)
     assert received == [("bob", "alice mentioned you in #general", "/chat/general/")]
+
+
+def test_a_message_notifies_at_most_the_first_few_mentions(django_user_model):
+    from chat.services import MAX_MENTIONS, send_message
+    from realtime.signals import notify_user
+
+    alice = django_user_model.objects.create_user("alice")
+    names = [f"user{n}" for n in range(MAX_MENTIONS + 20)]
+    django_user_model.objects.bulk_create([django_user_model(username=name) for name in names])
+    room = Room.objects.create(slug="general")
+    received = []
+
+    def receiver(sender, recipient, **kwargs):
+        received.append(recipient.username)
+
+    notify_user.connect(receiver)
+    try:
+        send_message(room, alice, " ".join(f"@{name}" for name in ["alice", *names]))
+    finally:
+        notify_user.disconnect(receiver)
+    assert sorted(received) == sorted(names[:MAX_MENTIONS])  # the first ones written

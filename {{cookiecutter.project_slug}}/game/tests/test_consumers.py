@@ -111,3 +111,27 @@ async def test_the_lobby_lists_games_live(ws_connect, alice, bob):
         )
         await database_sync_to_async(services.join_game)(game.pk, bob)
         assert (await next_frame(lobby, "game.listed"))["game"]["status"] == "active"
+
+
+def expire(socket_id: str) -> None:
+    """Age a presence row past the TTL, as when its server process was killed."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from realtime.models import Presence
+
+    stale = timezone.now() - timedelta(seconds=settings.REALTIME["PRESENCE_TTL_SECONDS"] + 1)
+    Presence.objects.filter(socket_id=socket_id).update(last_seen=stale)
+
+
+async def test_players_of_a_dead_process_go_offline_when_purged(ws_connect, game, alice, bob):
+    from realtime import presence
+
+    await database_sync_to_async(presence.enter)(game.group_name, bob, "on-a-killed-process")
+    async with ws_connect(f"/ws/game/{game.pk}/", alice) as a:
+        assert (await next_frame(a, "game.presence"))["online"] == ["alice", "bob"]
+        await database_sync_to_async(expire)("on-a-killed-process")
+        await database_sync_to_async(presence.purge_expired)()  # what a live process does
+        assert (await next_frame(a, "game.presence"))["online"] == ["alice"]

@@ -33,3 +33,38 @@ def test_rows_not_refreshed_within_the_ttl_stop_counting(alice, settings):
     assert presence.members("room") == []
     presence.refresh(["tab-1"])
     assert presence.members("room") == ["alice"]
+
+
+def test_purge_deletes_expired_rows_a_batch_at_a_time_and_names_their_groups(alice, bob, settings):
+    presence.enter("room", alice, "dead-1")
+    presence.enter("other", alice, "dead-2")
+    presence.enter("third", bob, "dead-3")
+    presence.enter("room", bob, "alive")
+    stale = timezone.now() - timedelta(seconds=settings.REALTIME["PRESENCE_TTL_SECONDS"] + 1)
+    Presence.objects.exclude(socket_id="alive").update(last_seen=stale)
+
+    first = presence.purge(limit=2)
+    assert len(first) == 2 and Presence.objects.count() == 2  # bounded: two rows this time
+    assert presence.purge(limit=2) == sorted({"room", "other", "third"} - set(first))
+    assert presence.purge(limit=2) == []
+    assert list(Presence.objects.values_list("socket_id", flat=True)) == ["alive"]
+
+
+def test_purge_expired_tells_the_apps_which_groups_changed(alice, settings):
+    from realtime.signals import presence_expired
+
+    presence.enter("room", alice, "dead")
+    stale = timezone.now() - timedelta(seconds=settings.REALTIME["PRESENCE_TTL_SECONDS"] + 1)
+    Presence.objects.update(last_seen=stale)
+    told = []
+
+    def receiver(sender, groups, **kwargs):
+        told.append(groups)
+
+    presence_expired.connect(receiver)
+    try:
+        presence.purge_expired()
+        presence.purge_expired()  # nothing left: nobody is told again
+    finally:
+        presence_expired.disconnect(receiver)
+    assert told == [["room"]]

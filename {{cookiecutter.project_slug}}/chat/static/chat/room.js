@@ -1,13 +1,20 @@
 // One chat room: live messages, history on (re)connect, presence and typing.
 // Every piece of user text is put into the page with textContent, never as HTML.
 //
-// Nothing typed is lost: a sent message shows at once as "Sending…" and is
-// resent after every reconnect until the server echoes it back (matched by
-// its nonce; the server stores one message per nonce).
+// Nothing typed is lost: a sent message shows at once as "Sending…" and stays
+// pending until the server echoes it back, matched by its nonce (the server
+// stores one message per nonce, so resending is always safe). Pending messages
+// are kept in sessionStorage, so a reload resends them too: per tab, like the
+// page they were typed in (localStorage would make every tab of the room resend
+// and show them). They go out one at a time, each after the previous one's echo:
+// in the order typed, never a burst the rate limit refuses; a "rate_limited"
+// refusal says when to retry, and a reconnect resends from the first unconfirmed.
 import { RealtimeSocket, newId } from "../realtime/client.js";
 
 const TYPING_SEND_EVERY_MS = 2000;
 const TYPING_SHOW_FOR_MS = 3000;
+const ECHO_TIMEOUT_MS = 10000; // no echo by then: send the message again
+const SERVER_ERROR_RETRY_MS = 5000;
 
 const root = document.querySelector(".chat");
 const me = root.dataset.username;
@@ -65,8 +72,28 @@ const deleteButton = (message) =>
 const removeButton = (name) =>
   moderationButton("Remove", `Remove ${name} from the room`, ["chat.remove_member", { username: name }]);
 
-// nonce -> {text, item}: sent, not yet seen coming back from the server.
+// nonce -> {text, item}, in the order typed: not yet seen coming back from the server.
 const pending = new Map();
+const storageKey = `chat.pending:${root.dataset.room}:${me}`;
+let inFlight = null; // the nonce sent and not yet echoed: one at a time
+let echoTimer = null;
+let pauseTimer = null; // waiting out a refusal
+
+function savePending() {
+  try {
+    sessionStorage.setItem(storageKey, JSON.stringify([...pending].map(([nonce, { text }]) => [nonce, text])));
+  } catch {
+    // Storage full or disabled: the messages still wait in this page.
+  }
+}
+
+function loadPending() {
+  try {
+    return JSON.parse(sessionStorage.getItem(storageKey)) ?? [];
+  } catch {
+    return [];
+  }
+}
 
 function showPending(nonce, text) {
   const item = renderMessage({ id: "", author: me, text, created_at: new Date().toISOString() });
@@ -77,16 +104,48 @@ function showPending(nonce, text) {
   pending.set(nonce, { text, item });
 }
 
-function sendPending() {
-  for (const [nonce, { text }] of pending) {
-    if (!socket.send("chat.send", { text, nonce })) return;
+function sendNext() {
+  if (inFlight || pauseTimer || !socket.isOpen) return;
+  const first = pending.entries().next();
+  if (first.done) return;
+  const [nonce, { text }] = first.value;
+  if (!socket.send("chat.send", { text, nonce })) return;
+  inFlight = nonce;
+  clearTimeout(echoTimer);
+  echoTimer = setTimeout(() => { inFlight = null; sendNext(); }, ECHO_TIMEOUT_MS);
+}
+
+function resendAfter(milliseconds) {
+  inFlight = null;
+  clearTimeout(pauseTimer);
+  pauseTimer = setTimeout(() => { pauseTimer = null; sendNext(); }, milliseconds);
+}
+
+// An error about chat.send is about the one message in flight.
+function refused(frame) {
+  if (frame.code === "rate_limited") return resendAfter((frame.retry_after ?? 1) * 1000);
+  // Stored but not pushed (not_delivered), or a server fault: resending is safe (the nonce).
+  if (frame.code === "not_delivered" || frame.code === "server_error") {
+    return resendAfter(SERVER_ERROR_RETRY_MS);
   }
+  errorLine.textContent = frame.message; // the message itself is refused: it will never be stored
+  const entry = pending.get(inFlight);
+  if (entry) entry.item.querySelector(".message__time").textContent = "Not sent";
+  pending.delete(inFlight);
+  savePending();
+  inFlight = null;
+  sendNext();
 }
 
 function addMessage(message) {
   if (message.nonce && pending.has(message.nonce)) {
     pending.get(message.nonce).item.remove(); // confirmed: the stored copy takes its place
     pending.delete(message.nonce);
+    savePending();
+    if (inFlight === message.nonce) {
+      inFlight = null;
+      sendNext();
+    }
   }
   if (seen.has(message.id)) return; // already here (history and live overlap on resume)
   seen.add(message.id);
@@ -139,7 +198,10 @@ function renderTyping() {
 
 const socket = new RealtimeSocket(`/ws/chat/${root.dataset.room}/`, {
   query: () => ({ after: lastSeenId() }),
-  onOpen: () => sendPending(),
+  onOpen() {
+    inFlight = null; // whatever was in flight is resent; the nonce keeps it single
+    sendNext();
+  },
   onStateChange(state) {
     if (state !== "closed") return; // a moderator removed this user: nothing more to send
     input.disabled = true;
@@ -165,7 +227,8 @@ const socket = new RealtimeSocket(`/ws/chat/${root.dataset.room}/`, {
         list.querySelector(`[data-message-id="${Number(frame.id)}"]`)?.remove();
         break;
       case "error":
-        errorLine.textContent = frame.message;
+        if (frame.about === "chat.send" && inFlight) refused(frame);
+        else if (frame.code !== "rate_limited") errorLine.textContent = frame.message;
         break;
     }
   },
@@ -174,10 +237,11 @@ const socket = new RealtimeSocket(`/ws/chat/${root.dataset.room}/`, {
 list.querySelectorAll("time").forEach((time) => { time.textContent = formatTime(time.dateTime); });
 if (moderator) {
   for (const item of list.querySelectorAll("[data-message-id]")) {
-    const author = item.querySelector(".message__author").textContent;
+    const author = item.querySelector(".message__author")?.textContent ?? "system";
     item.append(deleteButton({ id: item.dataset.messageId, author }));
   }
 }
+for (const [nonce, text] of loadPending()) showPending(nonce, text); // typed before a reload
 list.scrollTop = list.scrollHeight;
 
 let lastTypingSent = 0;
@@ -187,10 +251,11 @@ composer.addEventListener("submit", (event) => {
   if (!text) return;
   const nonce = newId();
   showPending(nonce, text);
+  savePending();
   input.value = "";
   errorLine.textContent = "";
   lastTypingSent = 0; // the next keystroke starts a new "is typing" at once
-  socket.send("chat.send", { text, nonce }); // if offline, sendPending() does it on reconnect
+  sendNext(); // if offline or busy, it goes when the connection and the queue allow
 });
 
 input.addEventListener("input", () => {

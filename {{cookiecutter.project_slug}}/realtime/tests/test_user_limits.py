@@ -1,0 +1,133 @@
+"""Per-user limits: one message budget across a user's sockets, and a cap on their sockets."""
+
+import asyncio
+import threading
+
+import pytest
+from channels.testing import WebsocketCommunicator
+
+from realtime.consumers import TOO_MANY_SOCKETS, RealtimeConsumer, handles
+from realtime.envelope import Inbound
+from realtime.ratelimit import user_budget_refusal
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+class Ping(Inbound):
+    pass
+
+
+class PingConsumer(RealtimeConsumer):
+    async def connect(self):
+        await self.accept()
+
+    @handles("ping", Ping)
+    async def on_ping(self, message: Ping):
+        await self.send_frame("pong")
+
+
+@pytest.fixture
+def limits(settings):
+    """Small limits, so a test reaches them: 5 messages per user a minute, 2 sockets."""
+    settings.REALTIME = {
+        **settings.REALTIME,
+        "RATE_LIMIT": {"BURST": 100, "PER_SECOND": 100},  # the per-socket limit stays out of it
+        "USER_RATE_LIMIT": "5 per minute",
+        "MAX_SOCKETS_PER_USER": 2,
+    }
+    return settings.REALTIME
+
+
+async def open_socket(user) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(PingConsumer.as_asgi(), "/ws/ping/")
+    communicator.scope["user"] = user
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def ping(communicator) -> dict:
+    await communicator.send_json_to({"type": "ping"})
+    return await communicator.receive_json_from(timeout=2)
+
+
+async def test_a_users_second_socket_shares_the_budget_and_others_are_unaffected(
+    limits, alice, bob
+):
+    first, second = await open_socket(alice), await open_socket(alice)
+    others = await open_socket(bob)
+    try:
+        assert [(await ping(first))["type"] for _ in range(3)] == ["pong"] * 3
+        assert [(await ping(second))["type"] for _ in range(2)] == ["pong"] * 2
+        refused = await ping(second)  # the sixth of alice's messages, on either socket
+        assert refused["type"] == "error"
+        assert refused["code"] == "rate_limited"
+        assert refused["about"] == "ping"
+        assert 0 < refused["retry_after"] <= 60
+        assert (await ping(first))["code"] == "rate_limited"
+        assert [(await ping(others))["type"] for _ in range(5)] == ["pong"] * 5
+    finally:
+        for communicator in (first, second, others):
+            await communicator.disconnect()
+
+
+async def test_the_per_socket_refusal_says_when_to_retry(settings, alice):
+    settings.REALTIME = {**settings.REALTIME, "RATE_LIMIT": {"BURST": 2, "PER_SECOND": 4}}
+    socket = await open_socket(alice)
+    try:
+        assert [(await ping(socket))["type"] for _ in range(2)] == ["pong", "pong"]
+        refused = await ping(socket)
+        assert (refused["code"], refused["about"]) == ("rate_limited", "ping")
+        assert 0 < refused["retry_after"] <= 0.25  # one token comes back every 1/4 s
+        await socket.send_to(text_data="not json")  # refused before decoding: about unknown
+        assert (await socket.receive_json_from())["about"] is None
+    finally:
+        await socket.disconnect()
+
+
+async def test_the_socket_past_the_cap_is_closed_with_a_clear_code(limits, alice, bob):
+    first, second = await open_socket(alice), await open_socket(alice)
+    third = WebsocketCommunicator(PingConsumer.as_asgi(), "/ws/ping/")
+    third.scope["user"] = alice
+    await third.connect()
+    closed = await third.receive_output(timeout=2)
+    assert (closed["type"], closed["code"]) == ("websocket.close", TOO_MANY_SOCKETS)
+    await third.wait()
+
+    others = await open_socket(bob)  # another user is not affected
+    assert (await ping(others))["type"] == "pong"
+    await first.disconnect()  # a closed socket frees its place
+    again = await open_socket(alice)
+    assert (await ping(again))["type"] == "pong"
+    for communicator in (second, others, again):
+        await communicator.disconnect()
+
+
+def spend_in_another_process(user_key: str, times: int) -> None:
+    """What a second server process does: its own event loop, so its own limiter and store."""
+    thread = threading.Thread(
+        target=lambda: asyncio.run(_spend(user_key, times)), name="other-process"
+    )
+    thread.start()
+    thread.join()
+
+
+async def _spend(user_key: str, times: int) -> None:
+    for _ in range(times):
+        assert await user_budget_refusal(user_key) is None
+
+
+async def test_the_budget_is_shared_across_processes_on_redis(limits, redis_url, alice):
+    limits["USER_RATE_LIMIT_STORAGE"] = f"async+{redis_url}"
+    key = f"user:{alice.pk}:{id(limits)}"  # a key of its own in a Redis other runs may share
+    await asyncio.to_thread(spend_in_another_process, key, 5)
+    assert await user_budget_refusal(key) is not None  # this process sees the other's spending
+
+
+async def test_an_unreachable_budget_store_allows_messages_with_one_log_line(limits, alice, caplog):
+    from realtime.testing.servers import free_port
+
+    limits["USER_RATE_LIMIT_STORAGE"] = f"async+redis://127.0.0.1:{free_port()}/0"  # nobody
+    key = f"user:{alice.pk}"
+    assert [await user_budget_refusal(key) for _ in range(10)] == [None] * 10  # over 5: allowed
+    assert len([r for r in caplog.records if "budget store unreachable" in r.message]) == 1
