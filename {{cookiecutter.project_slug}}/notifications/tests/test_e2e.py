@@ -30,7 +30,9 @@ def toast(page: Page, text: str):
 
 
 def your_notifications(page: Page):
-    return page.get_by_role("list", name="Your notifications").get_by_role("listitem")
+    """The rows of the list (not its "Nothing yet" line)."""
+    rows = page.get_by_role("list", name="Your notifications").get_by_role("listitem")
+    return rows.filter(has_not_text="Nothing yet")
 
 
 def send_test_notification(page: Page, times: int = 1) -> None:
