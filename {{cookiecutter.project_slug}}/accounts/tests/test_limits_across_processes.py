@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from realtime.testing.servers import DaphneServer
+from realtime.testing.servers import daphne_servers
 
 
 class NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -34,12 +34,8 @@ def continue_as_guest(base_url: str) -> int:
 def two_limited_servers(redis_server_env, tmp_path):
     # A fresh key prefix: counts from other runs on the same Redis do not leak in.
     env = {**redis_server_env, "GUEST_RATE_LIMIT": "2/d", "REDIS_PREFIX": f"e2e-{uuid.uuid4()}"}
-    servers = [DaphneServer(env, tmp_path / f"daphne-{n}.log") for n in (1, 2)]
-    for server in servers:
-        server.start()
-    yield servers
-    for server in servers:
-        server.stop()
+    with daphne_servers(env, tmp_path) as servers:
+        yield servers
 
 
 def test_the_guest_limit_is_shared_by_every_process(two_limited_servers):

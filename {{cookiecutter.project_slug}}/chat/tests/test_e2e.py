@@ -44,6 +44,21 @@ def send(page: Page, text: str) -> None:
     page.get_by_role("button", name="Send").click()
 
 
+def talk_while_away(speaker: Page, away: Page, texts: list[str]) -> None:
+    """`away` has lost its connection; `speaker` says each of `texts` meanwhile."""
+    expect(connection_status(away)).to_have_text("Offline, reconnecting…")
+    for text in texts:
+        send(speaker, text)
+        expect(messages(speaker).filter(has_text=text)).to_have_count(1)
+
+
+def expect_caught_up(page: Page, texts: list[str]) -> None:
+    """`page` is back online and shows each of `texts` once."""
+    expect(connection_status(page)).to_have_text("Live", timeout=20_000)
+    for text in texts:
+        expect(messages(page).filter(has_text=text)).to_have_count(1)
+
+
 def messages(page: Page):
     return page.get_by_role("log", name="Messages").get_by_role("listitem")
 
@@ -141,16 +156,11 @@ def test_a_dropped_browser_gets_every_missed_message_once(daphne_server, flaky_p
     expect(messages(bob).filter(has_text="before the drop")).to_have_count(1)
 
     flaky_proxy.cut()
-    expect(connection_status(bob)).to_have_text("Offline, reconnecting…")
     missed = [f"missed {n}" for n in range(1, 6)]
-    for text in missed:
-        send(alice, text)
-        expect(messages(alice).filter(has_text=text)).to_have_count(1)
+    talk_while_away(alice, bob, missed)
     flaky_proxy.restore()
 
-    expect(connection_status(bob)).to_have_text("Live", timeout=20_000)
-    for text in missed:
-        expect(messages(bob).filter(has_text=text)).to_have_count(1)
+    expect_caught_up(bob, missed)
     send(alice, "after the drop")
     expect(messages(bob).filter(has_text="after the drop")).to_have_count(1)
     expect(messages(bob)).to_have_count(1 + 1 + len(missed) + 1)  # + the "opened" line
@@ -208,16 +218,11 @@ def test_a_server_restart_loses_nothing(redis_daphne_servers, open_room):
     bob, _ = open_room(second.url, slug)
 
     second.stop()  # Bob's server goes down; Alice's stays up and she keeps talking
-    expect(connection_status(bob)).to_have_text("Offline, reconnecting…")
     during = [f"while it was down {n}" for n in range(3)]
-    for text in during:
-        send(alice, text)
-        expect(messages(alice).filter(has_text=text)).to_have_count(1)
+    talk_while_away(alice, bob, during)
     second.start()
 
-    expect(connection_status(bob)).to_have_text("Live", timeout=20_000)
-    for text in during:
-        expect(messages(bob).filter(has_text=text)).to_have_count(1)
+    expect_caught_up(bob, during)
     send(alice, "after the restart")
     expect(messages(bob).filter(has_text="after the restart")).to_have_count(1)
 

@@ -33,6 +33,7 @@ from .servers import (
     FlakyProxy,
     PostgresDatabase,
     RedisServer,
+    daphne_servers,
     manage,
     server_environment,
 )
@@ -163,13 +164,8 @@ def redis_server_env(server_env, redis_url):
 @pytest.fixture(scope="session")
 def redis_daphne_servers(redis_server_env, tmp_path_factory):
     """Two daphne processes sharing Redis and the database, as behind a load balancer."""
-    logs = tmp_path_factory.mktemp("redis-logs")
-    servers = [DaphneServer(redis_server_env, logs / f"daphne-{n}.log") for n in (1, 2)]
-    for server in servers:
-        server.start()
-    yield servers
-    for server in servers:
-        server.stop()
+    with daphne_servers(redis_server_env, tmp_path_factory.mktemp("redis-logs")) as servers:
+        yield servers
 
 
 @pytest.fixture(scope="session")

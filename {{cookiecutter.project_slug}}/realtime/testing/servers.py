@@ -135,6 +135,19 @@ class DaphneServer:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
+@contextlib.contextmanager
+def daphne_servers(env: dict[str, str], log_dir: Path, count: int = 2):
+    """`count` daphne processes on `env`, as behind a load balancer; stopped afterwards."""
+    servers = [DaphneServer(env, log_dir / f"daphne-{n}.log") for n in range(1, count + 1)]
+    try:
+        for server in servers:
+            server.start()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
 class RedisServer:
     """A throwaway `redis-server` on a free port (no persistence), for tests that need Redis."""
 
