@@ -24,16 +24,43 @@ def cookiecutter_cli(tmp_path: Path, *options: str) -> subprocess.CompletedProce
     [
         ("my-project", "is not a valid identifier"),
         ("1st_project", "is not a valid identifier"),
+        ("_private", "is not a valid identifier"),
+        ("café", "is not a valid identifier"),
         ("MyProject", "must be lowercase"),
     ],
 )
 def test_an_invalid_slug_is_rejected_with_a_one_line_reason(tmp_path, slug, reason):
     result = cookiecutter_cli(tmp_path, f"project_slug={slug}")
     assert result.returncode != 0
-    error_lines = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
-    assert len(error_lines) == 1
+    # What a person sees in the terminal: cookiecutter logs to stdout, the hook to stderr.
+    seen = result.stdout + result.stderr
+    error_lines = [line for line in seen.splitlines() if line.startswith("ERROR:")]
+    assert len(error_lines) == 1, seen
     assert f"project_slug '{slug}' {reason}" in error_lines[0]
+    assert "Traceback" not in seen, "cookiecutter's own FailedHookException traceback is dropped"
+    assert sorted(seen.strip().splitlines()) == [error_lines[0], "Hook script failed (exit status: 1)"]
     assert not any(tmp_path.iterdir()), "nothing is generated"
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Realtime Django", "realtime_django"),
+        ("Acme Live!", "acme_live"),
+        ("Acme.Live", "acme_live"),
+        ("Café Chat", "cafe_chat"),  # transliterated: the slug names a folder and a database
+        ("  My-Project  ", "my_project"),
+        # A package name cannot start with a digit: the slug keeps the name's words after
+        # a neutral prefix rather than dropping or reordering them.
+        ("3D Chat", "project_3d_chat"),
+        ("!!!", "project"),
+    ],
+)
+def test_every_reasonable_name_gives_a_valid_default_slug(tmp_path, name, slug):
+    result = cookiecutter_cli(tmp_path, f"project_name={name}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [path.name for path in tmp_path.iterdir()] == [slug]
+    assert f"cd {slug} && make run" in result.stdout
 
 
 @pytest.mark.parametrize(
