@@ -1,22 +1,17 @@
 """The pre- and post-generation hooks, through the cookiecutter command line."""
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from baking import TEMPLATE, bake
-
-COOKIECUTTER = str(Path(sys.executable).parent / "cookiecutter")
+import baking
+from baking import bake
 
 
 def cookiecutter_cli(tmp_path: Path, *options: str) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603
-        [COOKIECUTTER, "--no-input", "--output-dir", str(tmp_path), str(TEMPLATE), *options],
-        capture_output=True,
-        text=True,
-    )
+    """Generate into `tmp_path`, run from there."""
+    return baking.cookiecutter_cli(tmp_path, *options)
 
 
 @pytest.mark.parametrize(
@@ -38,7 +33,10 @@ def test_an_invalid_slug_is_rejected_with_a_one_line_reason(tmp_path, slug, reas
     assert len(error_lines) == 1, seen
     assert f"project_slug '{slug}' {reason}" in error_lines[0]
     assert "Traceback" not in seen, "cookiecutter's own FailedHookException traceback is dropped"
-    assert sorted(seen.strip().splitlines()) == [error_lines[0], "Hook script failed (exit status: 1)"]
+    assert sorted(seen.strip().splitlines()) == [
+        error_lines[0],
+        "Hook script failed (exit status: 1)",
+    ]
     assert not any(tmp_path.iterdir()), "nothing is generated"
 
 
@@ -88,7 +86,12 @@ def test_post_gen_writes_a_fresh_secret_key_and_prints_the_next_commands(tmp_pat
     assert "cd realtime_django && make test" in result.stdout
     first = (tmp_path / "realtime_django" / ".env").read_text()
     second = (bake(tmp_path / "again") / ".env").read_text()
-    keys = [line for text in (first, second) for line in text.splitlines() if line.startswith("SECRET_KEY=")]
+    keys = [
+        line
+        for text in (first, second)
+        for line in text.splitlines()
+        if line.startswith("SECRET_KEY=")
+    ]
     assert len(keys) == 2 and keys[0] != keys[1]
     assert all(len(key) > 60 and "change-me" not in key for key in keys)
 
