@@ -230,3 +230,40 @@ def test_no_input_with_answers_then_replay_gives_the_same_project(tmp_path):
     env = (tmp_path / "again" / "acme_live" / ".env").read_text()
     assert re.search(r"^DATABASE_URL=postgres://postgres@127.0.0.1:5432/acme_live$", env, re.M)
     assert "cd again/acme_live && make run" in again.stdout
+
+
+def test_make_demo_users_creates_alice_bob_and_the_staff_user_admin(tmp_path, project_python):
+    """What `make demo` signs people in with, as both READMEs list it."""
+    assert cookiecutter_cli(tmp_path).returncode == 0
+    project = tmp_path / "realtime_django"
+    result = subprocess.run(  # noqa: S603
+        ["make", "-s", "-o", "install", "demo-users", f"PY={project_python}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "staff user admin" in result.stdout
+    accounts = subprocess.run(  # noqa: S603
+        [
+            str(project_python),
+            "manage.py",
+            "shell",
+            "-v",
+            "0",
+            "-c",
+            "from django.contrib.auth.models import User\n"
+            "for u in User.objects.order_by('username'):\n"
+            "    print(u.username, u.is_staff, u.check_password('demo-password'))",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert accounts.stdout.split("\n")[:3] == [
+        "admin True True",
+        "alice False True",
+        "bob False True",
+    ]
