@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import shlex
 import shutil
 from pathlib import Path
 
@@ -57,14 +58,13 @@ def shown_path() -> str:
 
 def next_steps() -> str:
     """The commands to run first, for the options chosen (the README's top says the same)."""
-    path = shown_path()
+    path = shlex.quote(shown_path())
     notifications = "{{ cookiecutter.use_notifications }}" == "y"
     redis = "{{ cookiecutter.channel_layer }}" != "in-memory-dev-redis-prod"
     steps = []  # (command, why)
     if "{{ cookiecutter.database }}" == "postgresql":
-        steps.append(
-            ("createdb -h 127.0.0.1 -U postgres {{ cookiecutter.project_slug }}", "the database in .env's DATABASE_URL")
-        )
+        createdb = "createdb -h 127.0.0.1 -U postgres {{ cookiecutter.project_slug }}"
+        steps.append((createdb, "the database in .env's DATABASE_URL"))
     if redis:
         steps.append((f"cd {path} && make redis", "in its own terminal: Redis for .env's REDIS_URL"))
         if notifications:
