@@ -1,6 +1,8 @@
 """Finish the generated project: drop switched-off apps, write .env, say what to run next."""
 
+import os
 import secrets
+import shlex
 import shutil
 from pathlib import Path
 
@@ -40,12 +42,46 @@ def write_dotenv() -> None:
     (PROJECT / ".env").write_text("\n".join(lines) + "\n")
 
 
+def shown_path() -> str:
+    """The project's folder as the person who ran cookiecutter reaches it with `cd`.
+
+    Hooks run inside the new project; $PWD is still the shell's folder. The path is
+    relative when the project is below it (`.demo/realtime_django` in the template's
+    `make demo`), else absolute.
+    """
+    here = os.environ.get("PWD")
+    if here and Path(here).is_dir():
+        relative = os.path.relpath(PROJECT, Path(here).resolve())
+        if not relative.startswith(".."):
+            return relative
+    return str(PROJECT)
+
+
+def next_steps() -> str:
+    """The commands to run first, for the options chosen (the README's top says the same)."""
+    path = shlex.quote(shown_path())
+    notifications = "{{ cookiecutter.use_notifications }}" == "y"
+    redis = "{{ cookiecutter.channel_layer }}" != "in-memory-dev-redis-prod"
+    steps = []  # (command, why)
+    if "{{ cookiecutter.database }}" == "postgresql":
+        createdb = "createdb -h 127.0.0.1 -U postgres {{ cookiecutter.project_slug }}"
+        steps.append((createdb, "the database in .env's DATABASE_URL"))
+    if redis:
+        steps.append((f"cd {path} && make redis", "in its own terminal: Redis for .env's REDIS_URL"))
+        if notifications:
+            steps.append((f"cd {path} && make worker", "in its own terminal: sends announcements"))
+    steps.append((f"cd {path} && make run", "install, migrate, serve at http://127.0.0.1:8000"))
+    steps.append((f"cd {path} && make test", "unit, consumer and browser tests"))
+    width = max(len(command) for command, _ in steps)
+    lines = ["", "Your project is ready. Next:"]
+    lines += [f"  {command.ljust(width)}   # {why}" for command, why in steps]
+    if notifications and not redis:
+        lines.append("Once you set REDIS_URL, announcements also need `make worker` running.")
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
     remove_switched_off_apps()
     remove_switched_off_files()
     write_dotenv()
-    print(
-        "\nYour project is ready. Next:\n"
-        f"  cd {PROJECT.name} && make run    # install, migrate, serve at http://127.0.0.1:8000\n"
-        f"  cd {PROJECT.name} && make test   # unit, consumer and browser tests\n"
-    )
+    print(next_steps())

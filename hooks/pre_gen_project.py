@@ -1,5 +1,6 @@
 """Reject options that would generate a broken project, with a one-line reason."""
 
+import re
 import sys
 import zoneinfo
 
@@ -25,9 +26,12 @@ SWITCHES = {
 def problem() -> str | None:
     if not NAME.strip() or '"' in NAME or "\\" in NAME:
         return "project_name must be non-empty and contain no double quote or backslash."
-    if not SLUG.isidentifier() or not SLUG.isascii():
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", SLUG):
         # It names the folder, the package in pyproject.toml and the Postgres database.
-        return f"project_slug '{SLUG}' is not a valid identifier (use lowercase letters, digits and _)."
+        return (
+            f"project_slug '{SLUG}' is not a valid identifier "
+            "(use lowercase letters, digits and _, starting with a letter)."
+        )
     if SLUG != SLUG.lower():
         return f"project_slug '{SLUG}' must be lowercase."
     for name, value in SWITCHES.items():

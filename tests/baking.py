@@ -1,6 +1,8 @@
 """Bake projects from the template and run commands in them."""
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,6 +10,25 @@ from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parent.parent
 DEFAULT_SLUG = "realtime_django"
+COOKIECUTTER = str(Path(sys.executable).parent / "cookiecutter")
+
+
+def cookiecutter_cli(
+    cwd: Path,
+    *extra_context: str,
+    options: tuple[str, ...] = ("--no-input",),
+    template: str | None = None,
+    **env: str,
+) -> subprocess.CompletedProcess:
+    """`cookiecutter OPTIONS TEMPLATE key=value...` as a person runs it from a shell in
+    `cwd` (the shell sets $PWD, which the post-generation hook reads); `env` adds variables."""
+    return subprocess.run(  # noqa: S603
+        [COOKIECUTTER, *options, template or str(TEMPLATE), *extra_context],
+        cwd=cwd,
+        env={**os.environ, "PWD": str(cwd), **env},
+        capture_output=True,
+        text=True,
+    )
 
 
 def bake(output_dir: Path, **extra_context: str) -> Path:

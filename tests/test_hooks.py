@@ -1,22 +1,17 @@
 """The pre- and post-generation hooks, through the cookiecutter command line."""
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from baking import TEMPLATE, bake
-
-COOKIECUTTER = str(Path(sys.executable).parent / "cookiecutter")
+import baking
+from baking import bake
 
 
 def cookiecutter_cli(tmp_path: Path, *options: str) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603
-        [COOKIECUTTER, "--no-input", "--output-dir", str(tmp_path), str(TEMPLATE), *options],
-        capture_output=True,
-        text=True,
-    )
+    """Generate into `tmp_path`, run from there."""
+    return baking.cookiecutter_cli(tmp_path, *options)
 
 
 @pytest.mark.parametrize(
@@ -24,16 +19,46 @@ def cookiecutter_cli(tmp_path: Path, *options: str) -> subprocess.CompletedProce
     [
         ("my-project", "is not a valid identifier"),
         ("1st_project", "is not a valid identifier"),
+        ("_private", "is not a valid identifier"),
+        ("café", "is not a valid identifier"),
         ("MyProject", "must be lowercase"),
     ],
 )
 def test_an_invalid_slug_is_rejected_with_a_one_line_reason(tmp_path, slug, reason):
     result = cookiecutter_cli(tmp_path, f"project_slug={slug}")
     assert result.returncode != 0
-    error_lines = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
-    assert len(error_lines) == 1
+    # What a person sees in the terminal: cookiecutter logs to stdout, the hook to stderr.
+    seen = result.stdout + result.stderr
+    error_lines = [line for line in seen.splitlines() if line.startswith("ERROR:")]
+    assert len(error_lines) == 1, seen
     assert f"project_slug '{slug}' {reason}" in error_lines[0]
+    assert "Traceback" not in seen, "cookiecutter's own FailedHookException traceback is dropped"
+    assert sorted(seen.strip().splitlines()) == [
+        error_lines[0],
+        "Hook script failed (exit status: 1)",
+    ]
     assert not any(tmp_path.iterdir()), "nothing is generated"
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Realtime Django", "realtime_django"),
+        ("Acme Live!", "acme_live"),
+        ("Acme.Live", "acme_live"),
+        ("Café Chat", "cafe_chat"),  # transliterated: the slug names a folder and a database
+        ("  My-Project  ", "my_project"),
+        # A package name cannot start with a digit: the slug keeps the name's words after
+        # a neutral prefix rather than dropping or reordering them.
+        ("3D Chat", "project_3d_chat"),
+        ("!!!", "project"),
+    ],
+)
+def test_every_reasonable_name_gives_a_valid_default_slug(tmp_path, name, slug):
+    result = cookiecutter_cli(tmp_path, f"project_name={name}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [path.name for path in tmp_path.iterdir()] == [slug]
+    assert f"cd {slug} && make run" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -61,7 +86,12 @@ def test_post_gen_writes_a_fresh_secret_key_and_prints_the_next_commands(tmp_pat
     assert "cd realtime_django && make test" in result.stdout
     first = (tmp_path / "realtime_django" / ".env").read_text()
     second = (bake(tmp_path / "again") / ".env").read_text()
-    keys = [line for text in (first, second) for line in text.splitlines() if line.startswith("SECRET_KEY=")]
+    keys = [
+        line
+        for text in (first, second)
+        for line in text.splitlines()
+        if line.startswith("SECRET_KEY=")
+    ]
     assert len(keys) == 2 and keys[0] != keys[1]
     assert all(len(key) > 60 and "change-me" not in key for key in keys)
 

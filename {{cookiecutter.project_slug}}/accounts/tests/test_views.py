@@ -38,13 +38,39 @@ def test_login_page_offers_the_guest_button(client):
     assert "Continue as guest" in page
 
 
-def test_create_demo_users_command(django_user_model):
+def test_create_demo_users_command(django_user_model, settings):
     from django.core.management import call_command
 
+    settings.DEBUG = True
     call_command("create_demo_users")
     call_command("create_demo_users")  # idempotent
-    for name in ("alice", "bob"):
+    for name in ("alice", "bob", "admin"):
         assert django_user_model.objects.get(username=name).check_password("demo-password")
+    admin = django_user_model.objects.get(username="admin")
+    assert admin.is_staff and admin.is_superuser
+    assert not django_user_model.objects.filter(
+        username__in=["alice", "bob"], is_staff=True
+    ).exists()
+
+
+def test_the_demo_admin_can_use_the_admin_site(client, django_user_model, settings):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("create_demo_users")
+    admin = django_user_model.objects.get(username="admin")
+    assert admin.check_password("demo-password")
+    client.force_login(admin)  # django-axes needs a request, which client.login() has not
+    assert client.get("/admin/").status_code == 200
+
+
+def test_create_demo_users_refuses_without_debug(django_user_model, settings):
+    """Its password is public: it must never create accounts on a real site."""
+    from django.core.management import CommandError, call_command
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="only runs with DEBUG on"):
+        call_command("create_demo_users")
 
 
 @pytest.mark.parametrize("name", ["system", "System", "SYSTEM", "admin", "guest-swift-otter-1"])
