@@ -39,6 +39,16 @@ from .servers import (
 )
 
 
+REDIS_FIXTURES = {"redis_url", "redis_server_env", "redis_daphne_servers"}
+
+
+def pytest_collection_modifyitems(items):
+    """A test that uses a Redis fixture is marked `redis`: `pytest -m redis` runs them."""
+    for item in items:
+        if REDIS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.redis)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_channel_layer():
     """Each test gets its own channel layer: a Redis layer binds locks to the event loop
