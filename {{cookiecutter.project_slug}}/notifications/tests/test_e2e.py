@@ -19,6 +19,9 @@ from realtime.testing.servers import Worker, manage
 pytestmark = pytest.mark.e2e
 
 
+BODY_WITH_HTML = '<img src=x onerror="window.hacked=1"><b>bold</b> & <i>co</i>'
+
+
 def unread_badge(page: Page):
     return page.get_by_role("navigation", name="Main").get_by_role(
         "link", name=re.compile("^Notifications")
@@ -94,11 +97,17 @@ def test_an_admin_action_in_one_browser_notifies_another(
     )
     admin.get_by_role("button", name="Go").click()
     admin.get_by_label("Title").fill("Your account was <b>upgraded</b>")  # shown as typed
+    # A body carries other people's words too (a chat @mention copies the message).
+    admin.get_by_label("Body").fill(BODY_WITH_HTML)
     admin.get_by_role("button", name="Send notification").click()
     expect(admin.get_by_text("Sent to 1 user(s).")).to_be_visible()
     admin.context.close()
 
     expect(toast(bob, "Your account was <b>upgraded</b>")).to_be_visible()
+    expect(toast(bob, BODY_WITH_HTML)).to_be_visible()  # literally: markup stays text
+    bob.goto(f"{daphne_server.url}/notifications/")
+    expect(your_notifications(bob).filter(has_text=BODY_WITH_HTML)).to_have_count(1)
+    assert bob.evaluate("window.hacked") is None
     expect(unread_badge(bob)).to_have_accessible_name(re.compile(r"1 unread"))
 
 
@@ -224,3 +233,24 @@ def test_the_notifications_page_is_accessible(daphne_server, guest_page, size):
     expect(toast(page, "Test notification")).to_be_visible()
     assert_accessible(page)
     assert page_width_overflow(page) <= 0
+
+
+def test_a_tab_that_was_offline_gets_what_it_missed_once(daphne_server, flaky_proxy, guest_page):
+    """It reconnects with its cursor (?after=): the missed ones are listed, not only counted."""
+    away, _ = guest_page(flaky_proxy.url)  # this tab's network goes through the proxy
+    open_connected(away, f"{flaky_proxy.url}/notifications/")
+    here = away.context.new_page()  # another tab of the same user, always connected
+    open_connected(here, f"{daphne_server.url}/notifications/")
+
+    flaky_proxy.cut()
+    expect(connection_status(away)).to_have_text("Offline, reconnecting…")
+    send_test_notification(here, times=2)
+    expect(your_notifications(here)).to_have_count(2)
+    flaky_proxy.restore()
+
+    expect(connection_status(away)).to_have_text("Live", timeout=20_000)
+    expect(your_notifications(away)).to_have_count(2)
+    expect(unread_badge(away)).to_have_accessible_name(re.compile(r"2 unread"))
+    send_test_notification(here)
+    expect(your_notifications(away)).to_have_count(3)  # live again, and nothing twice
+    expect(unread_badge(away)).to_have_accessible_name(re.compile(r"3 unread"))

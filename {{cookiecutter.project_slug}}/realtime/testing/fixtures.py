@@ -38,7 +38,6 @@ from .servers import (
     server_environment,
 )
 
-
 REDIS_FIXTURES = {"redis_url", "redis_server_env", "redis_daphne_servers"}
 
 
