@@ -222,6 +222,8 @@ REALTIME = {
     # counted in Redis when REDIS_URL is set), as a `limits` rate string.
     "USER_RATE_LIMIT": env("REALTIME_USER_RATE_LIMIT", default="60 per 10 seconds"),
     "USER_RATE_LIMIT_STORAGE": f"async+{REDIS_URL}" if REDIS_URL else "async+memory://",
+    # Key prefix of the budget in that store: projects sharing a Redis never share budgets.
+    "USER_RATE_LIMIT_PREFIX": f"{REDIS_PREFIX}:budget",
     # Sockets one user may hold open in one server process; the next one is
     # closed with code 4429 (the browser retries with backoff).
     "MAX_SOCKETS_PER_USER": env.int("REALTIME_MAX_SOCKETS_PER_USER", default=20),

@@ -47,19 +47,22 @@ class TokenBucket:
         return max(0.0, (1 - self.tokens) / self.per_second)
 
 
-# One limiter per event loop: the Redis client's connections belong to the loop
-# that opened them (in a server that is one per process; tests run one per test).
-_limiters: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SlidingWindowCounterRateLimiter]"
+# One limiter per event loop and key prefix: the Redis client's connections belong
+# to the loop that opened them (in a server that is one per process; tests run one
+# per test), and tests give each test a prefix of its own.
+_limiters: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict]"
 _limiters = weakref.WeakKeyDictionary()
 
 
 def _limiter() -> SlidingWindowCounterRateLimiter:
     loop = asyncio.get_running_loop()
-    if (limiter := _limiters.get(loop)) is None:
+    prefix = settings.REALTIME["USER_RATE_LIMIT_PREFIX"]
+    by_prefix = _limiters.setdefault(loop, {})
+    if (limiter := by_prefix.get(prefix)) is None:
         uri = settings.REALTIME["USER_RATE_LIMIT_STORAGE"]
         options = {
             "implementation": "redispy",  # the Redis client the project has anyway
-            "key_prefix": "realtime-budget",
+            "key_prefix": prefix,
             # Seconds: an unreachable Redis must not hold up every message for long.
             "socket_connect_timeout": 2,
             "socket_timeout": 2,
@@ -69,7 +72,7 @@ def _limiter() -> SlidingWindowCounterRateLimiter:
             wrap_exceptions=True,  # any failure of the store is a StorageError
             **(options if uri.startswith("async+redis") else {}),
         )
-        limiter = _limiters[loop] = SlidingWindowCounterRateLimiter(storage)
+        limiter = by_prefix[prefix] = SlidingWindowCounterRateLimiter(storage)
     return limiter
 
 

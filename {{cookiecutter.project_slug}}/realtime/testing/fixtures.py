@@ -56,6 +56,12 @@ def _fresh_channel_layer():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_user_budget(settings):
+    """Each test spends from a message budget of its own (the same users recur)."""
+    settings.REALTIME = {**settings.REALTIME, "USER_RATE_LIMIT_PREFIX": f"test-{uuid.uuid4()}"}
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache(settings, request):
     """Each test counts its rate limits from zero in a cache of its own (never a shared Redis)."""
     settings.CACHES = {

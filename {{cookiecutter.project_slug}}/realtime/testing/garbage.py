@@ -1,9 +1,12 @@
 """Generated bad input for consumer tests: what a broken or hostile client might send."""
 
 import json
+import uuid
 
 from asgiref.sync import async_to_sync
 from channels.layers import channel_layers
+from django.conf import settings
+from django.test import override_settings
 from hypothesis import strategies as st
 
 from .frames import drain
@@ -65,4 +68,6 @@ def run_example(scenario) -> None:
     test: a Redis layer binds its locks to the event loop it was first used in.
     """
     channel_layers.backends.clear()
-    async_to_sync(scenario)()
+    fresh_budget = {**settings.REALTIME, "USER_RATE_LIMIT_PREFIX": f"test-{uuid.uuid4()}"}
+    with override_settings(REALTIME=fresh_budget):  # each example's messages count alone
+        async_to_sync(scenario)()
