@@ -35,6 +35,25 @@ def open_room(guest_page):
     return open_
 
 
+@pytest.fixture
+def server_on_own_redis(server_env, tmp_path):
+    """(redis, server, env): daphne on the core layer of a Redis of its own, which the
+    test may stop and start; the server notices an outage within a second."""
+    redis = RedisServer(tmp_path / "redis.log")
+    redis.start()
+    env = {
+        **server_env,
+        "REDIS_URL": redis.url,
+        "REDIS_CHANNEL_LAYER": "core",
+        "REALTIME_KEEPALIVE_SECONDS": "1",
+    }
+    server = DaphneServer(env, tmp_path / "daphne.log")
+    server.start()
+    yield redis, server, env
+    server.stop()
+    redis.stop()
+
+
 def new_slug() -> str:
     return f"room-{uuid.uuid4().hex[:8]}"
 
@@ -227,42 +246,28 @@ def test_a_server_restart_loses_nothing(redis_daphne_servers, open_room):
     expect(messages(bob).filter(has_text="after the restart")).to_have_count(1)
 
 
-def test_a_redis_restart_recovers_without_restarting_daphne(server_env, open_room, tmp_path):
-    redis = RedisServer(tmp_path / "redis.log")
+def test_a_redis_restart_recovers_without_restarting_daphne(server_on_own_redis, open_room):
+    redis, server, _ = server_on_own_redis
+    slug = new_slug()
+    alice, _ = open_room(server.url, slug)
+    bob, _ = open_room(server.url, slug)
+
+    redis.stop()
+    # The sockets' consumers lose the layer and close; the pages say so. A
+    # message sent now waits in the page, marked "Sending…", for the way back.
+    for page in (alice, bob):
+        expect(connection_status(page)).to_have_text("Offline, reconnecting…")
+    send(alice, "during the outage")
+    expect(messages(alice).filter(has_text="during the outage")).to_contain_text("Sending…")
     redis.start()
-    # The core layer (the default): its consumers drop with Redis and come back with it.
-    env = {
-        **server_env,
-        "REDIS_URL": redis.url,
-        "REDIS_CHANNEL_LAYER": "core",
-        "REALTIME_KEEPALIVE_SECONDS": "1",  # notice the outage within a second
-    }
-    server = DaphneServer(env, tmp_path / "daphne.log")
-    server.start()
-    try:
-        slug = new_slug()
-        alice, _ = open_room(server.url, slug)
-        bob, _ = open_room(server.url, slug)
 
-        redis.stop()
-        # The sockets' consumers lose the layer and close; the pages say so. A
-        # message sent now waits in the page, marked "Sending…", for the way back.
-        for page in (alice, bob):
-            expect(connection_status(page)).to_have_text("Offline, reconnecting…")
-        send(alice, "during the outage")
-        expect(messages(alice).filter(has_text="during the outage")).to_contain_text("Sending…")
-        redis.start()
-
-        for page in (alice, bob):
-            expect(connection_status(page)).to_have_text("Live", timeout=20_000)
-        for page in (alice, bob):
-            expect(messages(page).filter(has_text="during the outage")).to_have_count(1)
-        expect(alice.get_by_text("Sending…")).to_have_count(0)
-        send(alice, "after recovery")
-        expect(messages(bob).filter(has_text="after recovery")).to_have_count(1)
-    finally:
-        server.stop()
-        redis.stop()
+    for page in (alice, bob):
+        expect(connection_status(page)).to_have_text("Live", timeout=20_000)
+    for page in (alice, bob):
+        expect(messages(page).filter(has_text="during the outage")).to_have_count(1)
+    expect(alice.get_by_text("Sending…")).to_have_count(0)
+    send(alice, "after recovery")
+    expect(messages(bob).filter(has_text="after recovery")).to_have_count(1)
 
 
 def test_moderation_works_live_across_two_server_processes(
@@ -329,58 +334,50 @@ def stored_texts(env: dict, slug: str) -> list[str]:
 
 
 def test_nothing_typed_is_lost_across_restarts_a_reload_and_a_redis_outage(
-    server_env, open_room, tmp_path
+    server_on_own_redis, open_room
 ):
-    redis = RedisServer(tmp_path / "redis.log")
-    redis.start()
-    env = {**server_env, "REDIS_URL": redis.url, "REALTIME_KEEPALIVE_SECONDS": "1"}
-    server = DaphneServer(env, tmp_path / "daphne.log")
+    redis, server, env = server_on_own_redis
+    slug = new_slug()
+    alice, _ = open_room(server.url, slug)
+    bob, _ = open_room(server.url, slug)
+
+    # 30 messages typed while the server is down, more than one burst of the
+    # rate limit; then the page is reloaded before the server is back.
+    server.stop()
+    expect(connection_status(alice)).to_have_text("Offline, reconnecting…")
+    offline = [f"offline #{n:02d}." for n in range(30)]
+    for text in offline:
+        send(alice, text)
+    expect(alice.get_by_text("Sending…")).to_have_count(len(offline))
+    with contextlib.suppress(PlaywrightError):  # nothing answers: the browser's error page
+        alice.reload()
     server.start()
-    try:
-        slug = new_slug()
-        alice, _ = open_room(server.url, slug)
-        bob, _ = open_room(server.url, slug)
+    alice.goto(f"{server.url}/chat/{slug}/")
+    expect(connection_status(alice)).to_have_text("Live", timeout=20_000)
 
-        # 30 messages typed while the server is down, more than one burst of the
-        # rate limit; then the page is reloaded before the server is back.
-        server.stop()
-        expect(connection_status(alice)).to_have_text("Offline, reconnecting…")
-        offline = [f"offline #{n:02d}." for n in range(30)]
-        for text in offline:
-            send(alice, text)
-        expect(alice.get_by_text("Sending…")).to_have_count(len(offline))
-        with contextlib.suppress(PlaywrightError):  # nothing answers: the browser's error page
-            alice.reload()
-        server.start()
-        alice.goto(f"{server.url}/chat/{slug}/")
-        expect(connection_status(alice)).to_have_text("Live", timeout=20_000)
+    # Redis stops and comes back while both browsers type.
+    typed = []
 
-        # Redis stops and comes back while both browsers type.
-        typed = []
+    def type_round(label: str) -> None:
+        for n in range(5):
+            for page, who in ((alice, "alice"), (bob, "bob")):
+                text = f"{label} {who} #{n}."
+                send(page, text)
+                typed.append(text)
 
-        def type_round(label: str) -> None:
-            for n in range(5):
-                for page, who in ((alice, "alice"), (bob, "bob")):
-                    text = f"{label} {who} #{n}."
-                    send(page, text)
-                    typed.append(text)
+    type_round("before")
+    redis.stop()
+    type_round("during")
+    redis.start()
+    type_round("after")
 
-        type_round("before")
-        redis.stop()
-        type_round("during")
-        redis.start()
-        type_round("after")
-
-        everything = offline + typed
-        for page in (alice, bob):
-            expect(connection_status(page)).to_have_text("Live", timeout=20_000)
-            expect(page.get_by_text("Sending…")).to_have_count(0, timeout=30_000)
-            for text in everything:
-                expect(messages(page).filter(has_text=text)).to_have_count(1)
-        assert sorted(stored_texts(env, slug)) == sorted(everything)  # each exactly once
-    finally:
-        server.stop()
-        redis.stop()
+    everything = offline + typed
+    for page in (alice, bob):
+        expect(connection_status(page)).to_have_text("Live", timeout=20_000)
+        expect(page.get_by_text("Sending…")).to_have_count(0, timeout=30_000)
+        for text in everything:
+            expect(messages(page).filter(has_text=text)).to_have_count(1)
+    assert sorted(stored_texts(env, slug)) == sorted(everything)  # each exactly once
 
 
 def test_users_of_a_killed_server_process_leave_here_now(server_env, open_room, tmp_path):
