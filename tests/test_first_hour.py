@@ -118,23 +118,22 @@ def test_make_demo_says_where_the_demo_project_is():
     assert f"cd {demo_dir}/realtime_django && make run" in result.stdout
 
 
-def test_make_demo_on_a_busy_port_fails_at_once_in_one_line(tmp_path, busy_port):
+def make_refuses(args: list[str], cwd: Path) -> list[str]:
+    """Run `make -s *args`, which must fail; return what it said besides make's own lines."""
     result = subprocess.run(  # noqa: S603
-        [
-            "make",
-            "-s",
-            "demo",
-            f"PORT={busy_port}",
-            f"VENV={tmp_path / 'venv'}",
-            f"DEMO_DIR={tmp_path / 'demo'}",
-        ],
-        cwd=TEMPLATE,
+        ["make", "-s", *args],  # noqa: S607
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode != 0
-    said = [line for line in result.stderr.splitlines() if not line.startswith("make")]
+    return [line for line in result.stderr.splitlines() if not line.startswith("make")]
+
+
+def test_make_demo_on_a_busy_port_fails_at_once_in_one_line(tmp_path, busy_port):
+    args = ["demo", f"PORT={busy_port}", f"VENV={tmp_path / 'venv'}"]
+    said = make_refuses([*args, f"DEMO_DIR={tmp_path / 'demo'}"], cwd=TEMPLATE)
     assert said == [
         f"Port {busy_port} is in use: stop what runs there, or pick another port: make demo PORT=8001"
     ]
@@ -147,15 +146,7 @@ def test_make_demo_on_a_busy_port_fails_at_once_in_one_line(tmp_path, busy_port)
 def test_the_projects_make_run_on_a_busy_port_fails_before_installing(tmp_path, busy_port, target):
     assert cookiecutter_cli(tmp_path).returncode == 0
     project = tmp_path / "realtime_django"
-    result = subprocess.run(  # noqa: S603
-        ["make", "-s", target, f"PORT={busy_port}"],  # noqa: S607
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode != 0
-    said = [line for line in result.stderr.splitlines() if not line.startswith("make")]
+    said = make_refuses([target, f"PORT={busy_port}"], cwd=project)
     assert said == [
         f"Port {busy_port} is in use: stop what runs there, or pick another port: make {target} PORT=8001"
     ]
