@@ -372,9 +372,12 @@ def test_nothing_typed_is_lost_across_restarts_a_reload_and_a_redis_outage(
     type_round("after")
 
     everything = offline + typed
+    # Each browser reconnects in its own time (a backoff of up to 15 s after a run
+    # of failed tries) and then sends what it holds: only then can the other have it.
     for page in (alice, bob):
         expect(connection_status(page)).to_have_text("Live", timeout=20_000)
         expect(page.get_by_text("Sending…")).to_have_count(0, timeout=30_000)
+    for page in (alice, bob):
         for text in everything:
             expect(messages(page).filter(has_text=text)).to_have_count(1)
     assert sorted(stored_texts(env, slug)) == sorted(everything)  # each exactly once
