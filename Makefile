@@ -29,7 +29,7 @@ demo: demo-port $(VENV)/.installed
 	$(MAKE) -C $(DEMO_DIR)/$(DEMO_SLUG) demo PORT=$(PORT)
 
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests --durations=30 $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py $(ARGS)

@@ -1,12 +1,18 @@
+import logging
+
 from django.conf import settings
 from django.contrib.auth import login
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from django_ratelimit.decorators import ratelimit
+from django_ratelimit.core import is_ratelimited
+from django_ratelimit.exceptions import Ratelimited
+from redis.exceptions import RedisError
 
 from .forms import SignupForm
 from .guests import create_guest
+
+logger = logging.getLogger("accounts")
 
 
 def _safe_next(request, fallback: str = "home") -> str:
@@ -18,14 +24,32 @@ def _safe_next(request, fallback: str = "home") -> str:
     return fallback
 
 
-def _guest_rate(group, request) -> str:
-    return settings.GUEST_RATE_LIMIT  # read per request, so tests and deployments can set it
+def over_guest_limit(request) -> bool:
+    """Count this guest sign-in against GUEST_RATE_LIMIT per client address (django-ratelimit).
+
+    The count lives in the cache, Redis when REDIS_URL is set. A Redis that is down
+    fails open, with a warning: the limit stops floods, it must not turn every
+    visitor away while Redis restarts (the sockets' budgets do the same).
+    """
+    try:
+        return is_ratelimited(
+            request,
+            group="accounts.guest_login",
+            key="ip",
+            rate=settings.GUEST_RATE_LIMIT,  # read per request: tests and deployments set it
+            method="POST",
+            increment=True,
+        )
+    except (RedisError, OSError) as error:
+        logger.warning("guest limit not checked, cache unreachable: %s", error)
+        return False
 
 
 @require_POST
-@ratelimit(key="ip", rate=_guest_rate, method="POST")
 def guest_login(request):
     """One click: a fresh guest account, logged in, back to where the visitor was going."""
+    if over_guest_limit(request):
+        raise Ratelimited  # RATELIMIT_VIEW answers it: 429
     user = create_guest()
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect(_safe_next(request))

@@ -1,5 +1,8 @@
 """Abuse limits: guest accounts per address (django-ratelimit), failed log-ins (django-axes)."""
 
+import logging
+import socket
+
 import pytest
 from django.conf import settings
 from django.urls import reverse
@@ -37,6 +40,28 @@ def test_the_guest_limit_is_per_address(client, django_user_model, settings, fro
     assert client.post(reverse("guest_login"), REMOTE_ADDR="203.0.113.1").status_code == 302
     assert client.post(reverse("guest_login"), REMOTE_ADDR="203.0.113.1").status_code == 429
     assert client.post(reverse("guest_login"), REMOTE_ADDR="203.0.113.2").status_code == 302
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens there once the probe closes
+
+
+def test_a_cache_that_is_down_lets_guests_in_with_a_warning(
+    client, django_user_model, settings, caplog
+):
+    # Redis restarting must not turn every visitor away (nor answer a 500).
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+        }
+    }
+    with caplog.at_level(logging.WARNING, logger="accounts"):
+        assert client.post(reverse("guest_login")).status_code == 302
+    assert django_user_model.objects.count() == 1
+    assert "guest limit not checked, cache unreachable" in caplog.text
 
 
 def log_in(client, username, password):
