@@ -240,6 +240,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             logger.info("ws refused %s user=anonymous", self.path)
             await self.close()  # before accept(): the handshake is refused
             return
+        if signed_in and self._opened_for_another_user():
+            logger.info("ws refused %s user=%s: the page is another user's", self.path, who)
+            await self.base_send({"type": "websocket.accept"})  # to close with a code
+            await self.close(code=sessions.OTHER_USER)
+            return
         if signed_in:
             limit = settings.REALTIME["MAX_SOCKETS_PER_USER"]
             if not socket_cap.claim(self.user_key, limit):
@@ -272,6 +277,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             for message in held:
                 await self.base_send(message)
         self._held = None
+
+    def _opened_for_another_user(self) -> bool:
+        """The page names the user it was rendered for (?user=<id>); programs may not."""
+        page_user = self.query_param("user")
+        return page_user is not None and parse_id(page_user) != self.user.pk
 
     async def accept(self, subprotocol: str | None = None, headers=None) -> None:
         await super().accept(subprotocol, headers)

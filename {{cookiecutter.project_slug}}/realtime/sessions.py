@@ -6,7 +6,10 @@ typed event {"type": "realtime.force_disconnect"} to that group: every socket of
 the user, in every server process, runs `realtime_force_disconnect()` and closes
 with SESSION_ENDED. Sockets whose session is still valid (another device, or the
 tab where the password was changed) reconnect by themselves; the others are
-refused at the handshake, as Channels' AuthMiddleware re-reads the session.
+refused at the handshake, as Channels' AuthMiddleware re-reads the session, until
+the same user signs in again. A page names its user when it connects (?user=<id>,
+realtime/client.js): a socket whose session is someone else's closes with
+OTHER_USER, so a tab never sends what one user typed as another.
 
 This is the Channels pattern of a control event sent to a user's channels; use it
 for any "stop serving this user now" (a ban, an account deletion).
@@ -18,6 +21,9 @@ from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 
 SESSION_ENDED = 4401  # close code: the session behind this socket has ended
+# Close code: the page that opened this socket was for another user (its tab outlived
+# a log-out, then someone else signed in in that browser). Browsers stop retrying.
+OTHER_USER = 4409
 
 
 def user_group(user_id: int) -> str:

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from chat.models import HISTORY_ON_LOAD
 from chat.services import RESUME_LIMIT
-from realtime.testing.pages import connection_status, sign_in
+from realtime.testing.pages import connection_status, sign_in, sign_in_as_guest
 from realtime.testing.servers import DaphneServer, RedisServer, manage
 
 pytestmark = pytest.mark.e2e
@@ -322,6 +322,27 @@ def test_logging_out_closes_the_users_sockets_in_every_process(
     alice.wait_for_timeout(3000)  # a few refused reconnects
     expect(messages(watcher).filter(has_text="typed after logging out")).to_have_count(0)
     assert stored(redis_server_env, "typed after logging out") == 0
+
+
+def test_a_tab_left_open_across_a_log_out_never_speaks_for_the_next_user(
+    daphne_server, server_env, open_room
+):
+    slug = new_slug()
+    room, _ = open_room(daphne_server.url, slug)
+    other_tab = room.context.new_page()  # same browser, same session cookie
+    other_tab.goto(f"{daphne_server.url}/")
+    other_tab.get_by_role("button", name="Log out").click()
+    expect(connection_status(room)).to_have_text("Offline, reconnecting…")
+    send(room, "typed before someone else signed in")
+
+    sign_in_as_guest(other_tab, daphne_server.url)  # someone else, in the same browser
+    expect(connection_status(room)).to_have_text(
+        "Signed in as someone else: reload the page", timeout=20_000
+    )
+    room.reload()  # now the new user's page, without the old user's pending message
+    expect(connection_status(room)).to_have_text("Live")
+    expect(room.get_by_text("Sending…")).to_have_count(0)
+    assert stored(server_env, "typed before someone else signed in") == 0
 
 
 def stored_texts(env: dict, slug: str) -> list[str]:

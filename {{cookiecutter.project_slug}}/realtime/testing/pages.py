@@ -31,7 +31,8 @@ def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
 
 def connection_status(page: Page):
     """The header's live connection indicator ("Live", "Offline, reconnecting…", ...)."""
-    states = re.compile("Live|Connecting|Offline|Removed")  # realtime/static/realtime/client.js
+    # Every label of realtime/static/realtime/client.js.
+    states = re.compile("Live|Connecting|Offline|Removed|Signed in as someone else")
     return page.get_by_role("status").filter(has_text=states)
 
 

@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from realtime.consumers import RealtimeConsumer
-from realtime.sessions import SESSION_ENDED
+from realtime.sessions import OTHER_USER, SESSION_ENDED
 from realtime.testing.fixtures import session_cookie
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -77,3 +77,28 @@ async def test_other_saves_of_the_user_leave_the_sockets_open(alice):
     await database_sync_to_async(alice.save)(update_fields=["last_login"])
     assert await socket.receive_nothing(timeout=0.3)
     await socket.disconnect()
+
+
+class Greeting(RealtimeConsumer):
+    async def connect(self):
+        await self.accept()
+        await self.send_frame("hello")
+
+
+async def test_a_page_opened_for_another_user_is_closed_before_connect_runs(alice, bob):
+    """A tab that outlived a log-out, then someone else's log-in in that browser, names its
+    old user (?user=<id>): its socket never acts for the new one."""
+    cookie = (b"cookie", (await database_sync_to_async(session_cookie)(alice)).encode())
+    for page_user in (bob.pk, "not-an-id"):
+        socket = WebsocketCommunicator(
+            AuthMiddlewareStack(Greeting.as_asgi()), f"/?user={page_user}", headers=[cookie]
+        )
+        assert (await socket.connect())[0]  # accepted only to say why it closes
+        assert await closed_with(socket) == OTHER_USER  # and no "hello": connect() never ran
+    for path in (f"/?user={alice.pk}", "/"):  # her own page; a program that names nobody
+        socket = WebsocketCommunicator(
+            AuthMiddlewareStack(Greeting.as_asgi()), path, headers=[cookie]
+        )
+        assert (await socket.connect())[0]
+        assert (await socket.receive_json_from())["type"] == "hello"
+        await socket.disconnect()

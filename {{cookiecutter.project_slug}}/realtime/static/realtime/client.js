@@ -27,7 +27,11 @@ const LABELS = {
 // page shows it instead of retrying (chat/services.py REMOVED).
 const FINAL_CLOSE_CODES = {
   4403: "Removed from this room",
+  4409: "Signed in as someone else: reload the page", // realtime/sessions.py OTHER_USER
 };
+// The user the page was rendered for (base.html): every socket names them, and the
+// server refuses one whose session is now someone else's (realtime/sessions.py).
+const PAGE_USER = document.querySelector('meta[name="realtime-user"]')?.content;
 
 // A random UUID, also where crypto.randomUUID is missing (pages not served over
 // https or from localhost).
@@ -72,6 +76,7 @@ export class RealtimeSocket {
   url() {
     const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
     const params = new URLSearchParams();
+    if (PAGE_USER) params.set("user", PAGE_USER);
     for (const [key, value] of Object.entries(this.query())) {
       if (value !== null && value !== undefined) params.set(key, value);
     }
