@@ -32,15 +32,16 @@ COMBINATIONS = {
     "unusual-name": {"project_name": "Zoë's <Live> Desk", "project_slug": "zoe"},
 }
 # Where the generated tests run, and which of them (a representative subset; the
-# defaults run their own `make test` further down). Each Redis layer in full,
-# browsers included: core with Postgres, pub/sub with SQLite. Each app switched off,
-# without the browser and load tests: what stays must not lean on what went. The unusual
-# name through the pages that show it.
+# defaults run their own `make test`, every browser test included, further down). Each
+# Redis layer: core with Postgres, pub/sub with SQLite, every unit and consumer test and
+# the browser tests written for Redis (across processes, restarts, the worker); the
+# other browser tests show pages, which the layer does not change. Each app switched
+# off, without the browser and load tests: what stays must not lean on what went. The
+# unusual name through the pages that show it.
+ON_REDIS = ["-m", "not load and (not e2e or redis)"]
 GENERATED_TESTS = {
-    "postgres-redis": ["-m", "not load"],
-    # The pub/sub layer: every unit and consumer test, and the browser tests that run on
-    # Redis (across processes, through the worker); the others do not touch the layer.
-    "pubsub-bare": ["-m", "not load and (not e2e or redis)"],
+    "postgres-redis": ON_REDIS,
+    "pubsub-bare": ON_REDIS,
     "no-chat": ["-m", "not e2e and not load"],
     "no-notifications": ["-m", "not e2e and not load"],
     "no-game": ["-m", "not e2e and not load"],
