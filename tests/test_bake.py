@@ -32,11 +32,11 @@ COMBINATIONS = {
     "unusual-name": {"project_name": "Zoë's <Live> Desk", "project_slug": "zoe"},
 }
 # Where the generated tests run, and which of them (a representative subset; the
-# defaults run their own `make test`, every browser test included, further down). Each
-# Redis layer: core with Postgres, pub/sub with SQLite, every unit and consumer test and
-# the browser tests written for Redis (across processes, restarts, the worker); the
-# other browser tests show pages, which the layer does not change. Each app switched
-# off, without the browser and load tests: what stays must not lean on what went. The
+# defaults run their own `make test`, every browser test included, further down).
+# Each Redis layer (core with Postgres, pub/sub with SQLite): every unit and consumer
+# test, which put every app's group traffic through that layer, and the browser tests
+# written for Redis (across processes, restarts, the worker). Each app switched off,
+# without the browser and load tests: what stays must not lean on what went. The
 # unusual name through the pages that show it.
 ON_REDIS = ["-m", "not load and (not e2e or redis)"]
 GENERATED_TESTS = {
