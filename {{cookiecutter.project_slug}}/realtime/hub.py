@@ -18,8 +18,8 @@ process's sockets are in which group; that ends with the process, like the socke
 
 The hub also re-joins its groups every REALTIME["KEEPALIVE_SECONDS"] (channels_redis
 forgets a member after a day, a restarted Redis forgets them all), closes its
-sockets when the layer cannot be reached, so browsers reconnect and resume, and
-refreshes the presence rows of its sockets.
+sockets when the layer cannot be reached or its Redis has restarted, so browsers
+reconnect and resume, and refreshes the presence rows of its sockets.
 """
 
 import asyncio
@@ -33,6 +33,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from . import presence
@@ -62,11 +63,40 @@ class Socket(Protocol):
     async def close(self, code: int | None = None) -> None: ...
 
 
+class RedisRestarts:
+    """Whether a Redis restarted since the last look: its INFO run_id changes.
+
+    A restarted Redis has forgotten every group, and the layer reconnects by itself:
+    until the next keep-alive adds this process again, frames to its groups reach
+    nobody and nothing fails to say so. However short the outage, the hub must close
+    its sockets so browsers resume from what they have.
+    """
+
+    def __init__(self, address: str) -> None:
+        self.client = Redis.from_url(address, socket_timeout=5)
+        self.run_id: str | None = None
+
+    async def restarted(self) -> bool:
+        run_id = (await self.client.info("server"))["run_id"]
+        restarted = self.run_id is not None and run_id != self.run_id
+        self.run_id = run_id
+        return restarted
+
+
+def redis_address(alias: str) -> str | None:
+    """The Redis URL of a channels_redis layer in settings.CHANNEL_LAYERS, else None."""
+    hosts = settings.CHANNEL_LAYERS.get(alias, {}).get("CONFIG", {}).get("hosts") or [None]
+    host = hosts[0]  # this project's layers have one (config/layers.py)
+    address = host.get("address") if isinstance(host, dict) else host
+    return address if isinstance(address, str) else None
+
+
 class Hub:
     """This process's sockets by group, and the layer channel that feeds each group."""
 
-    def __init__(self, layer) -> None:
+    def __init__(self, layer, redis_url: str | None = None) -> None:
         self.layer = layer
+        self.redis_url = redis_url  # to notice a restart; None on the in-memory layer
         self.loop = asyncio.get_running_loop()
         self.members: dict[str, set[Socket]] = {}
         self.channels: dict[str, str] = {}  # group -> this process's channel in it
@@ -182,27 +212,47 @@ class Hub:
         interval = settings.REALTIME["KEEPALIVE_SECONDS"]
         presence_every = settings.REALTIME["PRESENCE_TTL_SECONDS"] / 3
         since_presence = 0.0
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                for group, channel in tuple(self.channels.items()):
-                    await self.layer.group_add(group, channel)
-            except LAYER_ERRORS as error:
-                sockets = self.sockets()
-                logger.warning(
-                    "channel layer unreachable (%s): closing %d sockets", error, len(sockets)
-                )
-                for socket in sockets:
-                    with suppress(Exception):  # already closing
-                        await socket.close(code=SERVICE_RESTART)  # browsers reconnect
-                continue
-            since_presence += interval
-            if since_presence >= presence_every:
-                since_presence = 0.0
-                present = [socket.socket_id for socket in self.sockets() if socket.in_presence]
-                if present:
-                    await database_sync_to_async(presence.refresh)(present)
-                await database_sync_to_async(presence.purge_expired)()  # dead processes' rows
+        restarts = RedisRestarts(self.redis_url) if self.redis_url else None
+        try:
+            if restarts:
+                with suppress(*LAYER_ERRORS):
+                    await restarts.restarted()  # the first look
+            while True:
+                await asyncio.sleep(interval)
+                try:
+                    restarted = restarts is not None and await restarts.restarted()
+                    for group, channel in tuple(self.channels.items()):
+                        await self.layer.group_add(group, channel)
+                except LAYER_ERRORS as error:
+                    await self._close_all(f"channel layer unreachable ({error})")
+                    if restarts:
+                        restarts.run_id = None  # closed already: no second close once it is back
+                    continue
+                if restarted:
+                    await self._close_all("Redis restarted; frames sent meanwhile were lost")
+                    continue
+                since_presence += interval
+                if since_presence >= presence_every:
+                    since_presence = 0.0
+                    await self._refresh_presence()
+        finally:
+            if restarts:
+                with suppress(Exception):
+                    await restarts.client.aclose()
+
+    async def _close_all(self, reason: str) -> None:
+        """Close every socket here; browsers reconnect and resume from what they have."""
+        sockets = self.sockets()
+        logger.warning("%s: closing %d sockets", reason, len(sockets))
+        for socket in sockets:
+            with suppress(Exception):  # already closing
+                await socket.close(code=SERVICE_RESTART)
+
+    async def _refresh_presence(self) -> None:
+        present = [socket.socket_id for socket in self.sockets() if socket.in_presence]
+        if present:
+            await database_sync_to_async(presence.refresh)(present)
+        await database_sync_to_async(presence.purge_expired)()  # dead processes' rows
 
 
 async def cancel_and_wait(tasks: list[asyncio.Task]) -> None:
@@ -230,5 +280,5 @@ def get_hub(alias: str = DEFAULT_CHANNEL_LAYER) -> Hub:
     layer = get_channel_layer(alias)
     hub = _hubs.get(layer)
     if hub is None or hub.loop is not asyncio.get_running_loop():
-        hub = _hubs[layer] = Hub(layer)
+        hub = _hubs[layer] = Hub(layer, redis_address(alias))
     return hub
