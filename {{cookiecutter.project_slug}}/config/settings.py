@@ -37,6 +37,10 @@ if HTTPS:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
+# Probes and Prometheus reach each process directly over plain http inside the
+# network (README, "Monitoring"): answer them rather than redirect to https.
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^metrics/$"]
+
 PROJECT_NAME = "{{ cookiecutter.project_name }}"
 
 # The example apps. Each is one self-contained folder: delete it to switch the app
@@ -229,6 +233,10 @@ REALTIME = {
     "MAX_SOCKETS_PER_USER": env.int("REALTIME_MAX_SOCKETS_PER_USER", default=20),
 }
 
+# Bearer token Prometheus sends to read /metrics/ (realtime/metrics.py); unset, the
+# page does not exist (404).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -241,5 +249,7 @@ LOGGING = {
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
         "axes": {"level": "WARNING"},  # failures and lock-outs; no line per log-in
+        # A failing check would log a traceback on every probe; the 503 says it.
+        "health_check": {"level": "ERROR"},
     },
 }

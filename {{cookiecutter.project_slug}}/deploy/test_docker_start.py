@@ -3,7 +3,7 @@
 The image's build steps after its source COPY run in a fresh copy of the project,
 then compose's web command with compose's environment (its Postgres and Redis
 swapped for a SQLite file and the in-memory layer: no containers here), then
-compose's health check.
+compose's and the image's health checks.
 """
 
 import json
@@ -26,9 +26,20 @@ from realtime.testing.starts import (
 CONTAINER_PORT = "8000"
 
 
+def dockerfile_lines(dockerfile: str) -> list[str]:
+    return dockerfile.replace("\\\n", " ").splitlines()
+
+
+def image_healthcheck(dockerfile: str) -> tuple[list[str], list[str]]:
+    """(the HEALTHCHECK's options, its CMD as a list)."""
+    (line,) = [line for line in dockerfile_lines(dockerfile) if line.startswith("HEALTHCHECK ")]
+    options, command = line.removeprefix("HEALTHCHECK ").split(" CMD ", 1)
+    return options.split(), json.loads(command)
+
+
 def build_steps(dockerfile: str) -> tuple[list[str], list[str]]:
     """(RUN commands after the last COPY, the CMD as a list)."""
-    lines = dockerfile.replace("\\\n", " ").splitlines()
+    lines = dockerfile_lines(dockerfile)
     last_copy = max(n for n, line in enumerate(lines) if line.startswith("COPY "))
     runs = [line.removeprefix("RUN ") for line in lines[last_copy:] if line.startswith("RUN ")]
     (cmd,) = [json.loads(line.removeprefix("CMD ")) for line in lines if line.startswith("CMD ")]
@@ -60,10 +71,25 @@ def test_the_image_and_compose_web_service_serve_a_working_site(tmp_path):
     server = run_start([command], {**build_env, **environment}, app_dir, int(port))
     try:
         assert_pages_and_static_files_are_served(f"http://127.0.0.1:{port}", {})
-        healthcheck = [
-            part.replace(f":{CONTAINER_PORT}/", f":{port}/")
-            for part in web["healthcheck"]["test"][1:]
-        ]
-        assert subprocess.run(healthcheck, cwd=app_dir, env=build_env).returncode == 0  # noqa: S603
+        _, image_check = image_healthcheck((PROJECT / "Dockerfile").read_text())
+        for check in (web["healthcheck"]["test"][1:], image_check):
+            assert f"127.0.0.1:{CONTAINER_PORT}/health/" in " ".join(check)
+            check = [part.replace(f":{CONTAINER_PORT}/", f":{port}/") for part in check]
+            assert subprocess.run(check, cwd=app_dir, env=build_env).returncode == 0  # noqa: S603
     finally:
         stop(server)
+
+
+def test_only_the_web_service_runs_the_images_health_check():
+    """The image's HEALTHCHECK asks the web server: a service that runs none (the worker)
+    must switch it off, or Docker marks it unhealthy for ever."""
+    options, _ = image_healthcheck((PROJECT / "Dockerfile").read_text())
+    assert any(option.startswith("--start-period=") for option in options)  # migrations first
+    services = yaml.safe_load((PROJECT / "compose.yaml").read_text())["services"]
+    for name, service in services.items():
+        if "build" not in service:
+            assert "test" in service["healthcheck"], name  # redis and postgres: their own
+        elif "daphne" in str(service["command"]):
+            assert "/health/" in " ".join(service["healthcheck"]["test"]), name
+        else:
+            assert service["healthcheck"] == {"disable": True}, name

@@ -36,3 +36,16 @@ def test_timeouts_outlast_the_daphne_ping_interval():
     for name in ("proxy_read_timeout", "proxy_send_timeout"):
         (value,) = directive(name)
         assert int(value.removesuffix("s")) > daphne_ping_seconds
+
+
+def test_metrics_are_not_served_to_the_public():
+    assert re.search(r"location = /metrics/ \{\s*return 404;\s*\}", CONF)
+
+
+def test_a_failing_daphne_process_is_left_out_and_health_is_proxied():
+    upstream = re.search(r"upstream \S+ \{(.*?)\n\}", CONF, re.DOTALL).group(1)
+    servers = re.findall(r"^\s*server\s+([^;]+);", upstream, re.M)
+    assert len(servers) >= 2
+    assert all("max_fails=" in server and "fail_timeout=" in server for server in servers)
+    health = re.search(r"location = /health/ \{(.*?)\n    \}", CONF, re.DOTALL).group(1)
+    assert "proxy_pass http://" in health

@@ -4,6 +4,7 @@ from realtime.testing.servers import free_port
 from realtime.testing.starts import (
     assert_pages_and_static_files_are_served,
     bare_environment,
+    fetch,
     fresh_copy,
     run_start,
     stop,
@@ -32,5 +33,9 @@ def test_the_procfile_starts_a_working_site(tmp_path):
         # The platform's router terminates TLS and says so; HTTPS stays on (the default).
         proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.7"}
         assert_pages_and_static_files_are_served(f"http://127.0.0.1:{port}", proxy)
+        # A load balancer's probe: plain http straight to daphne, no proxy headers, no
+        # cookie. It gets the answer, not the redirect to https that pages get.
+        status, body = fetch(f"http://127.0.0.1:{port}/health/", {})
+        assert (status, body.count(b": OK")) == (200, 2), body
     finally:
         stop(server)

@@ -29,7 +29,8 @@ work as in the Channels tutorial. What it adds, for the apps to stay short:
 - rate limits per connection and per user (across their sockets and processes),
   and a cap on each user's sockets (realtime/ratelimit.py): a flood gets
   "rate_limited" error frames saying when to retry, while everyone else carries on;
-- one place that handles a channel layer (Redis) that cannot be reached.
+- one place that handles a channel layer (Redis) that cannot be reached;
+- Prometheus metrics (realtime/metrics.py): open sockets, frames in and out, error frames.
 """
 
 import asyncio
@@ -50,7 +51,7 @@ from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
 
-from . import presence, sessions
+from . import metrics, presence, sessions
 from .envelope import MAX_ID, Inbound, ProtocolError, decode, encode, validate
 from .hub import LAYER_ERRORS, SERVICE_RESTART, LayerUnavailable, get_hub
 from .ratelimit import TokenBucket, socket_cap, user_budget_refusal
@@ -131,11 +132,15 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.events: asyncio.Queue[dict] = asyncio.Queue(MAX_QUEUED_EVENTS)
         self._layer_lost = False
         self._claimed_socket = False  # counted in socket_cap, released when the socket ends
+        self.app = metrics.app_label(self)
+        self._frames_in = metrics.FRAMES_RECEIVED.labels(self.app)
+        self._frames_out = metrics.FRAMES_SENT.labels(self.app)
 
     # -- inbound -------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         message_type = None
+        self._frames_in.inc()
         if (retry_after := await self._over_budget()) is not None:
             await self._refuse(text_data, retry_after)
             return
@@ -196,6 +201,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             # A frame for a socket on its way out is dropped: its disconnect follows.
             with contextlib.suppress(SOCKET_CLOSING):
                 await send(message)
+                if message["type"] == "websocket.send":
+                    self._frames_out.inc()
 
         self.base_send = send_unless_closing
         sources = [receive, self.events.get]
@@ -213,6 +220,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         except StopConsumer:
             pass
         finally:  # however the connection ended, this socket leaves the hub
+            if self.accepted:
+                metrics.SOCKETS_OPEN.labels(self.app, type(self).__name__).dec()
             if self._claimed_socket:
                 socket_cap.release(self.user_key)
             if self.joined:
@@ -286,6 +295,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def accept(self, subprotocol: str | None = None, headers=None) -> None:
         await super().accept(subprotocol, headers)
         self.accepted = True
+        metrics.SOCKETS_OPEN.labels(self.app, type(self).__name__).inc()
 
     async def websocket_disconnect(self, message: dict) -> None:
         if self.accepted:
@@ -301,6 +311,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def send_frame(self, message_type: str, **fields: Any) -> None:
         """Send one frame to this socket only."""
+        if message_type == "error":
+            metrics.ERROR_FRAMES.labels(self.app, fields["code"]).inc()
         await self.send(text_data=encode(message_type, **fields))
 
     async def send_error(self, code: str, message: str, about: str | None = None) -> None:

@@ -37,6 +37,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from . import presence
+from .metrics import HUB_QUEUE_DELAY
 
 logger = logging.getLogger("realtime")
 
@@ -103,7 +104,8 @@ class Hub:
         self.receivers: dict[str, asyncio.Task] = {}  # group -> the task reading its channel
         self.lock = asyncio.Lock()  # group_add/group_discard and membership change together
         self.tasks: list[asyncio.Task] = []  # _deliver and _keep_alive, while anyone is here
-        self.pending: list[tuple[str, dict]] = []  # (group, message) received, not yet handed out
+        # (group, message, loop time it arrived) received, not yet handed out
+        self.pending: list[tuple[str, dict, float]] = []
         self.has_pending = asyncio.Event()
 
     async def join(self, group: str, socket: Socket) -> None:
@@ -160,7 +162,7 @@ class Hub:
                 logger.warning("hub cannot receive from the channel layer: %s", error)
                 await asyncio.sleep(1)
                 continue
-            self.pending.append((group, message))
+            self.pending.append((group, message, self.loop.time()))
             self.has_pending.set()
 
     async def _deliver(self) -> None:
@@ -181,7 +183,8 @@ class Hub:
             last_pass = self.loop.time()
             batch, self.pending = self.pending, []
             self.has_pending.clear()
-            for group, message in batch:
+            for group, message, arrived in batch:
+                HUB_QUEUE_DELAY.observe(last_pass - arrived)
                 sockets = tuple(self.members.get(group, ()))
                 if message.get("type") == FRAME:
                     # One ASGI message for all the group's sockets: servers do not change it.

@@ -1,0 +1,63 @@
+"""GET /health/: 200 with the database and the channel layer up, 503 once its Redis stops."""
+
+import os
+
+import pytest
+from django.test import AsyncClient
+
+from config.layers import redis_layer
+from realtime.testing.servers import RedisServer
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of this test's own, which the test may stop (never a shared one)."""
+    server = RedisServer(tmp_path / "redis.log")
+    try:
+        server.start()
+    except (FileNotFoundError, RuntimeError, TimeoutError) as error:
+        message = f"this test needs redis-server ({error})"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    yield server
+    server.stop()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db
+async def test_ok_with_the_database_and_the_in_memory_layer(settings):
+    # As in production (HTTPS on): a probe over plain http gets the answer, not a redirect.
+    settings.SECURE_SSL_REDIRECT = True
+    client = AsyncClient()
+    assert (await client.get("/")).status_code == 301  # the redirect is on for pages
+
+    response = await client.get("/health/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    body = response.content.decode()
+    assert "QuickDatabase(alias='default'): OK" in body
+    assert "ChannelLayerRoundTrip(alias='default'): OK" in body
+    assert not response.cookies  # no session, no CSRF cookie: nothing to keep per probe
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db
+@pytest.mark.redis
+@pytest.mark.parametrize("flavor", ["core", "pubsub"])
+async def test_503_once_the_layers_redis_is_stopped(settings, own_redis, flavor):
+    settings.CHANNEL_LAYERS = {"default": redis_layer(own_redis.url, flavor, prefix="health")}
+    client = AsyncClient()
+    for _ in range(2):  # the second probe reuses the first one's channel
+        response = await client.get("/health/")
+        assert response.status_code == 200, response.content
+
+    own_redis.stop()
+    response = await client.get("/health/")
+
+    assert response.status_code == 503
+    body = response.content.decode()
+    assert "ChannelLayerRoundTrip(alias='default'): Unavailable: channel layer" in body
+    assert "QuickDatabase(alias='default'): OK" in body  # says which part is down
