@@ -163,12 +163,14 @@ def test_a_switched_off_app_is_gone_everywhere(tmp_path, project_python, switch,
     script = (
         "from config import routing; "
         "print([p.pattern for p in routing.websocket_urlpatterns], routing.channel_routes); "
+        "print([p.pattern for p in routing.http_urlpatterns]); "
         "from django.test import Client; "
         "print(Client(HTTP_HOST='localhost').get('/').content.decode())"
     )
     output = run([str(project_python), "manage.py", "shell", "-c", script], cwd=project).stdout
     assert "Realtime Django" in output
     assert f"ws/{app}/" not in output
+    assert f"{app}/stream/" not in output  # its Server-Sent Events route too
     assert f">{nav_label}<" not in output
 
 

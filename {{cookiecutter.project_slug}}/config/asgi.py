@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP goes to Django, WebSockets to the Channels consumers.
+"""ASGI entry point: HTTP goes to Django (but for the apps' Channels HTTP consumers),
+WebSockets to the Channels consumers.
 
 Serve it with daphne: `daphne config.asgi:application`.
 """
@@ -14,14 +15,16 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
 from realtime.origins import SameOriginValidator  # noqa: E402
 
-from .routing import channel_routes, websocket_urlpatterns  # noqa: E402
+from .routing import channel_routes, http_urlpatterns, websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # The apps' HTTP consumers (Server-Sent Events) first; Django serves every other path.
+        "http": URLRouter([*http_urlpatterns, re_path(r"", django_asgi_app)]),
         # Browsers cannot set headers on a WebSocket, so consumers authenticate
         # with the session cookie; the Origin check stops other sites using it.
         "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),

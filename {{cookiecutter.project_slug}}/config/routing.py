@@ -1,7 +1,10 @@
-"""Every WebSocket URL of the project, and the background channels for `runworker`.
+"""Every WebSocket URL of the project, its Channels HTTP consumers, and the background
+channels for `runworker`.
 
 Each app lists its own in <app>/routing.py: `websocket_urlpatterns`, and optionally
-`channel_routes` (channel name -> consumer) for `manage.py runworker <channel>`.
+`http_urlpatterns` (Channels HTTP consumers, such as a Server-Sent Events stream,
+served before Django's views) and `channel_routes` (channel name -> consumer) for
+`manage.py runworker <channel>`.
 """
 
 from importlib import import_module
@@ -16,6 +19,10 @@ app_routing = [import_module(f"{app}.routing") for app in settings.EXAMPLE_APPS]
 websocket_urlpatterns = [
     *(path for routing in app_routing for path in routing.websocket_urlpatterns),
     re_path(r"", NoRouteConsumer.as_asgi()),  # last: any other path is refused cleanly
+]
+
+http_urlpatterns = [
+    path for routing in app_routing for path in getattr(routing, "http_urlpatterns", [])
 ]
 
 channel_routes = {

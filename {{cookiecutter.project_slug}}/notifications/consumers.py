@@ -1,4 +1,5 @@
-"""Notifications over WebSockets, and the background worker that fans announcements out.
+"""Notifications over WebSockets (or Server-Sent Events where WebSockets cannot get
+through), and the background worker that fans announcements out.
 
 Frames:
   browser -> server   notifications.mark_read {ids}      notifications.mark_all_read {}
@@ -12,6 +13,7 @@ Channel messages: notifications.announce (a job for the worker, on FANOUT_CHANNE
 notifications.announced (the worker's answer, on the announcing consumer's own channel).
 """
 
+import json
 from typing import Annotated
 
 from channels.consumer import AsyncConsumer
@@ -19,8 +21,9 @@ from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from pydantic import Field, StringConstraints
 
-from realtime.consumers import RealtimeConsumer, handles
+from realtime.consumers import RealtimeConsumer, handles, parse_id
 from realtime.envelope import Inbound, ProtocolError, RowId
+from realtime.streams import EventStreamConsumer
 
 from . import services
 
@@ -54,15 +57,8 @@ class NotificationConsumer(RealtimeConsumer):
 
     async def send_state(self):
         """The unread count, and everything created after the tab's cursor (on reconnect)."""
-        state = await database_sync_to_async(self.read_state)(self.id_param("after"))
+        state = await database_sync_to_async(services.state)(self.user, self.id_param("after"))
         await self.send_frame("notifications.state", **state)
-
-    def read_state(self, after: int | None) -> dict:
-        return {
-            "unread": services.unread_count(self.user),
-            "latest_id": services.latest_id(self.user),
-            "missed": services.created_after(self.user, after) if after is not None else [],
-        }
 
     @handles("notifications.mark_read", MarkRead)
     async def on_mark_read(self, message: MarkRead):
@@ -88,6 +84,34 @@ class NotificationConsumer(RealtimeConsumer):
         await self.send_frame(
             "notifications.announced", title=event["title"], recipients=event["recipients"]
         )
+
+
+class NotificationStreamConsumer(EventStreamConsumer):
+    """/notifications/stream/?after=<newest id the tab has>: the same frames as the
+    socket, as Server-Sent Events, for a tab whose WebSocket cannot connect
+    (realtime/streams.py). Only the signed-in user's notifications, as on the socket.
+
+    Each frame that carries a notification id is sent with it as the event id, so
+    the browser's automatic reconnect (Last-Event-ID) resumes where it was.
+    """
+
+    async def connect(self):
+        # Join before reading, so nothing created in between is missed.
+        await self.join(services.user_group(self.user.pk))
+        await self.join(services.EVERYONE_GROUP)
+        await self.accept()
+        # A reconnecting EventSource's Last-Event-ID is newer than the URL's ?after=.
+        after = self.last_event_id()
+        if after is None:
+            after = parse_id(self.query_param("after"))
+        state = await database_sync_to_async(services.state)(self.user, after)
+        await self.send_frame("notifications.state", event_id=state["latest_id"], **state)
+
+    def event_id(self, text: str) -> int | None:
+        frame = json.loads(text)
+        if frame["type"] == "notifications.new":
+            return frame["notification"].get("id")  # None for an announcement to everyone
+        return None
 
 
 class AnnouncementWorker(AsyncConsumer):

@@ -1,3 +1,4 @@
+from channels.auth import AuthMiddlewareStack
 from django.urls import path
 
 from . import consumers
@@ -5,6 +6,15 @@ from .services import FANOUT_CHANNEL
 
 websocket_urlpatterns = [
     path("ws/notifications/", consumers.NotificationConsumer.as_asgi()),
+]
+
+# Channels' HTTP consumers, before Django's views (config/asgi.py). The session says who
+# the user is, as on the sockets.
+http_urlpatterns = [
+    path(
+        "notifications/stream/",
+        AuthMiddlewareStack(consumers.NotificationStreamConsumer.as_asgi()),
+    ),
 ]
 
 # Background channels, served by `manage.py runworker notifications-fanout`.

@@ -167,6 +167,16 @@ def created_after(user, after_id: int, limit: int = 50) -> list[dict]:
     return [notification.as_frame() for notification in rows]
 
 
+def state(user, after_id: int | None) -> dict:
+    """The "notifications.state" frame's fields: the unread count, the newest id, and
+    what a tab that has everything up to `after_id` missed (nothing on a first load)."""
+    return {
+        "unread": unread_count(user),
+        "latest_id": latest_id(user),
+        "missed": created_after(user, after_id) if after_id is not None else [],
+    }
+
+
 def latest_id(user) -> int:
     newest = Notification.objects.filter(recipient=user).order_by("-id").first()
     return newest.id if newest else 0

@@ -153,7 +153,7 @@ function showAsRead(ids) {
   }
 }
 
-// -- the socket ----------------------------------------------------------------
+// -- the socket (or its fallback stream) -----------------------------------------
 function isNew(notification) {
   if (notification.id && seenIds.has(notification.id)) return false;
   if (notification.announcement && seenAnnouncements.has(notification.announcement)) return false;
@@ -170,8 +170,11 @@ function receive(notification, { toast = true } = {}) {
   return true;
 }
 
+// Where WebSockets cannot get through, the same frames come as Server-Sent Events
+// (read-only: the forms below post instead), resuming from the same cursor.
 const socket = new RealtimeSocket("/ws/notifications/", {
   query: () => ({ after: latestId }),
+  fallback: "/notifications/stream/",
   onMessage(frame) {
     switch (frame.type) {
       case "notifications.state":

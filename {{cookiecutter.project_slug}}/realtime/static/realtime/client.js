@@ -3,6 +3,7 @@
 //   const socket = new RealtimeSocket("/ws/chat/lobby/", {
 //     onMessage: (frame) => { ... },        // every frame: {type: "...", ...}
 //     query: () => ({ after: lastSeenId }), // re-read before every (re)connect
+//     fallback: "/notifications/stream/",   // optional: Server-Sent Events of the same frames
 //   });
 //   socket.send("chat.send", { text: "hi" });
 //
@@ -13,14 +14,25 @@
 // exponential backoff and full jitter (so a restarted server is not hit by
 // every tab at once), and shows its state in the page's [data-connection-status]
 // element. Resuming is the page's job: `query` tells the server what it has.
+//
+// With a `fallback` (a realtime/streams.py stream of the same frames): after
+// FALLBACK_AFTER attempts in a row that never opened (a proxy or network that
+// breaks WebSockets), frames come through an EventSource meanwhile. It is
+// read-only: send() returns false, so the page posts its forms instead. The
+// EventSource resumes by itself (the Last-Event-ID header) when its stream ends;
+// the socket keeps retrying with its backoff, and the first one that opens
+// closes the stream. Frames that came both ways are the page's to skip (by id),
+// as after any reconnect.
 
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 15000;
 const STABLE_AFTER_MS = 5000; // a connection open this long resets the backoff
+const FALLBACK_AFTER = 3; // WebSocket attempts in a row that never opened
 
 const LABELS = {
   connecting: "Connecting…",
   open: "Live",
+  streaming: "Live", // through the fallback stream: receiving, not sending
   retrying: "Offline, reconnecting…",
 };
 // Close codes after which reconnecting cannot help: the server said why, and the
@@ -54,7 +66,14 @@ function claimStatusElement() {
 export class RealtimeSocket {
   constructor(
     path,
-    { onMessage, onOpen = () => {}, onStateChange = () => {}, query = () => ({}), showStatus = true } = {},
+    {
+      onMessage,
+      onOpen = () => {},
+      onStateChange = () => {},
+      query = () => ({}),
+      showStatus = true,
+      fallback = null,
+    } = {},
   ) {
     this.path = path;
     this.onMessage = onMessage;
@@ -64,6 +83,9 @@ export class RealtimeSocket {
     this.attempt = 0;
     this.socket = null;
     this.retryTimer = null;
+    this.fallback = fallback;
+    this.failures = 0; // attempts in a row that never opened
+    this.stream = null; // the fallback EventSource, while the socket cannot open
     this.statusElement = showStatus ? claimStatusElement() : null;
     window.addEventListener("online", () => this.reconnectNow());
     this.connect();
@@ -73,37 +95,51 @@ export class RealtimeSocket {
     return this.socket !== null && this.socket.readyState === WebSocket.OPEN;
   }
 
-  url() {
-    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+  get isStreaming() {
+    return this.stream !== null && this.stream.readyState === EventSource.OPEN;
+  }
+
+  withQuery(path) {
     const params = new URLSearchParams();
     if (PAGE_USER) params.set("user", PAGE_USER);
     for (const [key, value] of Object.entries(this.query())) {
       if (value !== null && value !== undefined) params.set(key, value);
     }
     const search = params.toString();
-    return `${scheme}//${window.location.host}${this.path}${search ? `?${search}` : ""}`;
+    return `${path}${search ? `?${search}` : ""}`;
+  }
+
+  url() {
+    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    return `${scheme}//${window.location.host}${this.withQuery(this.path)}`;
+  }
+
+  receive(data) {
+    let frame;
+    try {
+      frame = JSON.parse(data);
+    } catch {
+      console.warn("realtime: ignoring a frame that is not JSON", data);
+      return;
+    }
+    this.onMessage(frame);
   }
 
   connect() {
-    this.setState("connecting");
+    if (!this.isStreaming) this.setState("connecting");
     const socket = new WebSocket(this.url());
     this.socket = socket;
     let stableTimer = null;
+    let opened = false;
     socket.addEventListener("open", () => {
+      opened = true;
+      this.failures = 0;
+      this.stopFallback(); // frames come through the socket again
       this.setState("open");
       stableTimer = setTimeout(() => { this.attempt = 0; }, STABLE_AFTER_MS);
       this.onOpen();
     });
-    socket.addEventListener("message", (event) => {
-      let frame;
-      try {
-        frame = JSON.parse(event.data);
-      } catch {
-        console.warn("realtime: ignoring a frame that is not JSON", event.data);
-        return;
-      }
-      this.onMessage(frame);
-    });
+    socket.addEventListener("message", (event) => this.receive(event.data));
     socket.addEventListener("close", (event) => {
       clearTimeout(stableTimer);
       if (this.socket !== socket) return; // replaced by reconnectNow()
@@ -113,6 +149,8 @@ export class RealtimeSocket {
         this.setState("closed", FINAL_CLOSE_CODES[event.code]);
         return;
       }
+      if (!opened) this.failures += 1;
+      if (this.fallback && this.failures >= FALLBACK_AFTER) this.startFallback();
       this.scheduleRetry();
     });
   }
@@ -121,8 +159,30 @@ export class RealtimeSocket {
     const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** this.attempt);
     const delay = Math.random() * ceiling;
     this.attempt += 1;
-    this.setState("retrying");
+    if (!this.isStreaming) this.setState("retrying");
     this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  startFallback() {
+    if (this.stream) return; // open, or reconnecting by itself
+    const stream = new EventSource(this.withQuery(this.fallback));
+    this.stream = stream;
+    stream.addEventListener("open", () => {
+      if (this.stream === stream && !this.isOpen) this.setState("streaming");
+    });
+    stream.addEventListener("message", (event) => this.receive(event.data));
+    stream.addEventListener("error", () => {
+      if (this.stream !== stream) return;
+      // CLOSED: refused (signed out, too many open), so the next failed socket attempt
+      // opens a new one. Otherwise it is reconnecting by itself, with Last-Event-ID.
+      if (stream.readyState === EventSource.CLOSED) this.stream = null;
+      if (!this.isOpen) this.setState("retrying");
+    });
+  }
+
+  stopFallback() {
+    this.stream?.close();
+    this.stream = null;
   }
 
   reconnectNow() {

@@ -1,0 +1,220 @@
+"""The Server-Sent Events fallback (/notifications/stream/), through config.asgi.application."""
+
+import contextlib
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import ApplicationCommunicator
+
+from notifications import services
+from notifications.consumers import NotificationStreamConsumer
+from realtime import hub
+from realtime.testing.fixtures import session_cookie
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+URL = "/notifications/stream/"
+notify = database_sync_to_async(services.notify)
+mark_read = database_sync_to_async(services.mark_read)
+OUTPUT_TIMEOUT = 5  # seconds a test waits for output before it fails (never asserted on)
+
+
+class Stream:
+    """One streamed response: its status and headers, then its events as they come."""
+
+    def __init__(self, communicator: ApplicationCommunicator, start: dict) -> None:
+        self.communicator = communicator
+        self.status = start["status"]
+        self.headers = {key.lower(): value for key, value in start["headers"]}
+        self.buffer = ""
+        self.ended = False
+
+    async def next_block(self) -> str:
+        """The next event or comment, as its raw lines."""
+        while "\n\n" not in self.buffer:
+            assert not self.ended, "the stream ended"
+            message = await self.communicator.receive_output(OUTPUT_TIMEOUT)
+            assert message["type"] == "http.response.body"
+            self.buffer += message["body"].decode()
+            self.ended = not message.get("more_body", False)
+        block, self.buffer = self.buffer.split("\n\n", 1)
+        return block
+
+    async def next_event(self) -> tuple[str | None, dict]:
+        """(id or None, the frame) of the next event, skipping comments and retry lines."""
+        while True:
+            fields = [line.split(": ", 1) for line in (await self.next_block()).split("\n")]
+            fields = {name: value for name, value in fields if not name.startswith(":")}
+            if "data" in fields:
+                return fields.get("id"), json.loads(fields["data"])
+
+    async def next_frame(self, frame_type: str) -> tuple[str | None, dict]:
+        for _ in range(20):
+            event_id, frame = await self.next_event()
+            if frame["type"] == frame_type:
+                return event_id, frame
+        raise AssertionError(f"no {frame_type} frame")
+
+    async def receive_nothing(self) -> bool:
+        return self.buffer == "" and await self.communicator.receive_nothing(timeout=0.3)
+
+    async def until_end(self) -> str:
+        """Everything up to the end of the response."""
+        while not self.ended:
+            message = await self.communicator.receive_output(OUTPUT_TIMEOUT)
+            self.buffer += message["body"].decode()
+            self.ended = not message.get("more_body", False)
+        return self.buffer
+
+
+@contextlib.asynccontextmanager
+async def open_stream(path=URL, user=None, headers=(), method="GET"):
+    """A GET of `path` as `user` (a session cookie) through the project's application,
+    exactly as daphne would pass it; the client leaves at the end."""
+    from config.asgi import application
+
+    path, _, query = path.partition("?")
+    headers = [*headers]
+    if not any(name == b"host" for name, _ in headers):
+        headers.append((b"host", b"testserver"))
+    if user is not None:
+        cookie = await database_sync_to_async(session_cookie)(user)
+        headers.append((b"cookie", cookie.encode()))
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 50000),
+    }
+    communicator = ApplicationCommunicator(application, scope)
+    await communicator.send_input({"type": "http.request", "body": b""})
+    start = await communicator.receive_output(OUTPUT_TIMEOUT)
+    assert start["type"] == "http.response.start"
+    try:
+        yield Stream(communicator, start)
+    finally:
+        await communicator.send_input({"type": "http.disconnect"})
+        await communicator.wait(OUTPUT_TIMEOUT)  # the consumer has stopped (and left the hub)
+
+
+async def test_a_signed_in_user_gets_an_event_stream_that_starts_with_the_state(alice):
+    await notify(alice, "one")
+    async with open_stream(user=alice) as stream:
+        assert stream.status == 200
+        assert stream.headers[b"content-type"].startswith(b"text/event-stream")
+        assert stream.headers[b"x-accel-buffering"] == b"no"  # nginx must not buffer it
+        assert b"access-control-allow-origin" not in stream.headers  # other sites cannot read it
+        assert (await stream.next_block()).startswith("retry: ")
+        event_id, state = await stream.next_frame("notifications.state")
+        assert (state["unread"], state["missed"]) == (1, [])
+        assert event_id == str(state["latest_id"])
+
+
+async def test_anonymous_requests_are_refused_not_streamed():
+    async with open_stream() as response:
+        assert response.status == 403
+        assert b"text/event-stream" not in response.headers.get(b"content-type", b"")
+        assert "Sign in" in await response.until_end()
+
+
+async def test_a_post_is_refused(alice):
+    async with open_stream(user=alice, method="POST") as response:
+        assert (response.status, response.headers[b"allow"]) == (405, b"GET")
+
+
+async def test_a_host_outside_allowed_hosts_is_refused(alice):
+    async with open_stream(user=alice, headers=[(b"host", b"evil.example")]) as response:
+        assert response.status == 400
+
+
+async def test_only_the_users_own_notifications_are_streamed(alice, bob):
+    await notify(bob, "bob's, before")
+    async with (
+        open_stream(f"{URL}?after=0&user={bob.pk}", alice) as alices,
+        open_stream(URL, bob) as bobs,
+    ):
+        _, state = await alices.next_frame("notifications.state")
+        assert (state["unread"], state["missed"], state["latest_id"]) == (0, [], 0)
+        await bobs.next_frame("notifications.state")
+        private = await notify(bob, "for bob only")
+        await mark_read(bob)
+        mine = await notify(alice, "for alice")
+        event_id, frame = await alices.next_frame("notifications.new")
+        assert frame["notification"]["title"] == "for alice"  # neither of bob's came first
+        assert event_id == str(mine.id)
+        assert await alices.receive_nothing()
+        event_id, frame = await bobs.next_frame("notifications.new")
+        assert (event_id, frame["notification"]["id"]) == (str(private.id), private.id)
+
+
+async def test_a_reconnect_resumes_from_last_event_id(alice):
+    seen = await notify(alice, "seen")
+    await notify(alice, "missed 1")
+    await notify(alice, "missed 2")
+    # The EventSource's Last-Event-ID wins over the ?after= of the URL it was opened with.
+    resume = [(b"last-event-id", str(seen.id).encode())]
+    async with open_stream(f"{URL}?after=0", alice, headers=resume) as stream:
+        event_id, state = await stream.next_frame("notifications.state")
+        assert [n["title"] for n in state["missed"]] == ["missed 1", "missed 2"]
+        assert event_id == str(state["missed"][-1]["id"])  # the next reconnect's cursor
+    async with open_stream(f"{URL}?after={seen.id}", alice) as stream:  # the first connect
+        _, state = await stream.next_frame("notifications.state")
+        assert [n["title"] for n in state["missed"]] == ["missed 1", "missed 2"]
+
+
+async def test_a_bad_last_event_id_is_no_cursor(alice):
+    await notify(alice, "one")
+    junk = [(b"last-event-id", "²".encode())]
+    async with open_stream(URL, alice, headers=junk) as stream:
+        _, state = await stream.next_frame("notifications.state")
+        assert (state["unread"], state["missed"]) == (1, [])
+
+
+async def test_keep_alive_comments_then_the_stream_ends_after_its_lifetime(alice, monkeypatch):
+    monkeypatch.setattr(NotificationStreamConsumer, "keepalive_seconds", 0.05)
+    monkeypatch.setattr(NotificationStreamConsumer, "max_seconds", 0.3)
+    async with open_stream(user=alice) as stream:
+        await stream.next_frame("notifications.state")
+        assert await stream.next_block() == ": keep-alive"
+        rest = await stream.until_end()  # it ends by itself; the browser reconnects
+        assert set(rest.split("\n\n")) <= {": keep-alive", ""}
+
+
+async def test_a_client_that_goes_away_leaves_the_hub(alice):
+    async with open_stream(user=alice) as stream:
+        await stream.next_frame("notifications.state")
+        assert services.user_group(alice.pk) in hub.get_hub().members
+    assert hub.get_hub().members == {}  # every group left, nothing kept for the gone client
+
+
+async def test_logging_out_ends_the_stream(alice):
+    from realtime.sessions import end_sessions
+
+    async with open_stream(user=alice) as stream:
+        await stream.next_frame("notifications.state")
+        await database_sync_to_async(end_sessions)(alice.pk, "logged out")
+        await stream.until_end()  # fails unless the response ends
+
+
+async def test_streams_count_towards_the_users_cap(alice, settings):
+    settings.REALTIME = {**settings.REALTIME, "MAX_SOCKETS_PER_USER": 1}
+    async with open_stream(user=alice) as first:
+        await first.next_frame("notifications.state")
+        async with open_stream(user=alice) as second:
+            assert second.status == 429
+    async with open_stream(user=alice) as again:  # the first one's place was given back
+        assert again.status == 200
+
+
+async def test_other_paths_still_reach_django(alice):
+    async with open_stream("/notifications/", alice) as page:
+        assert page.status == 200
+        assert b"text/html" in page.headers[b"content-type"]
