@@ -96,3 +96,28 @@ def test_a_tab_goes_back_to_its_websocket_when_it_can_and_shows_nothing_twice(
     expect(unread_badge(page)).to_have_accessible_name(re.compile(r"3 unread"))
     page.reload()  # what the server has is what was shown
     expect(your_notifications(page)).to_have_count(3)
+
+
+def test_a_stream_that_was_cut_off_resumes_with_what_it_missed_once(
+    daphne_server, flaky_proxy, guest_page
+):
+    """The stream reconnects from the last id it had (Last-Event-ID): the missed ones are listed."""
+    away, context = blocked_page(guest_page, flaky_proxy.url)  # through the proxy
+    open_streaming(away, f"{flaky_proxy.url}/notifications/")
+    here = context.new_page()  # another tab of the same user, never cut off
+    open_streaming(here, f"{daphne_server.url}/notifications/")
+    send_test_notification(here)
+    expect(your_notifications(away)).to_have_count(1)  # its last id is now this one's
+
+    flaky_proxy.cut()
+    expect(connection_status(away)).to_have_text("Offline, reconnecting…")
+    send_test_notification(here, times=2)
+    expect(your_notifications(here)).to_have_count(3)
+    flaky_proxy.restore()
+
+    expect(connection_status(away)).to_have_attribute("data-state", "streaming", timeout=20_000)
+    expect(your_notifications(away)).to_have_count(3)
+    expect(unread_badge(away)).to_have_accessible_name(re.compile(r"3 unread"))
+    send_test_notification(here)
+    expect(your_notifications(away)).to_have_count(4)  # live again, and nothing twice
+    expect(unread_badge(away)).to_have_accessible_name(re.compile(r"4 unread"))
