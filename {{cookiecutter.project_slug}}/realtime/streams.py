@@ -224,6 +224,8 @@ class EventStreamConsumer(AsyncHttpConsumer):
         await self.finish()
 
     async def stream_tick(self, message: dict) -> None:
+        if not self.streaming:
+            return  # the request has not started it yet
         if self._end.is_set() or asyncio.get_running_loop().time() >= self._deadline:
             await self.finish()
         await self.send_body(b": keep-alive\n\n", more_body=True)

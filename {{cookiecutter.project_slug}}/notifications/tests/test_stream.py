@@ -1,5 +1,6 @@
 """The Server-Sent Events fallback (/notifications/stream/), through config.asgi.application."""
 
+import asyncio
 import contextlib
 import json
 
@@ -69,9 +70,10 @@ class Stream:
 
 
 @contextlib.asynccontextmanager
-async def open_stream(path=URL, user=None, headers=(), method="GET"):
+async def open_stream(path=URL, user=None, headers=(), method="GET", request_after=0.0):
     """A GET of `path` as `user` (a session cookie) through the project's application,
-    exactly as daphne would pass it; the client leaves at the end."""
+    exactly as daphne would pass it; the client leaves at the end. The request's
+    http.request message comes `request_after` seconds after the connection."""
     from config.asgi import application
 
     path, _, query = path.partition("?")
@@ -95,6 +97,9 @@ async def open_stream(path=URL, user=None, headers=(), method="GET"):
         "client": ("127.0.0.1", 50000),
     }
     communicator = ApplicationCommunicator(application, scope)
+    if request_after:
+        assert not communicator.future.done()  # the application starts, then waits
+        await asyncio.sleep(request_after)
     await communicator.send_input({"type": "http.request", "body": b""})
     start = await communicator.receive_output(OUTPUT_TIMEOUT)
     assert start["type"] == "http.response.start"
@@ -186,6 +191,14 @@ async def test_keep_alive_comments_then_the_stream_ends_after_its_lifetime(alice
         assert await stream.next_block() == ": keep-alive"
         rest = await stream.until_end()  # it ends by itself; the browser reconnects
         assert set(rest.split("\n\n")) <= {": keep-alive", ""}
+
+
+async def test_a_slow_request_still_gets_its_stream(alice, monkeypatch):
+    """Keep-alive ticks before the request has arrived neither end nor break the stream."""
+    monkeypatch.setattr(NotificationStreamConsumer, "keepalive_seconds", 0.01)
+    async with open_stream(user=alice, request_after=0.1) as stream:
+        assert stream.status == 200
+        await stream.next_frame("notifications.state")
 
 
 async def test_a_client_that_goes_away_leaves_the_hub(alice):
