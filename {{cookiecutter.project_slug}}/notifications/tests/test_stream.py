@@ -208,6 +208,15 @@ async def test_a_client_that_goes_away_leaves_the_hub(alice):
     assert hub.get_hub().members == {}  # every group left, nothing kept for the gone client
 
 
+async def test_the_stream_ends_when_the_hub_loses_the_channel_layer(alice):
+    """The hub closes its sockets then (realtime/hub.py); the browser reconnects and resumes."""
+    async with open_stream(user=alice) as stream:
+        await stream.next_frame("notifications.state")
+        for socket in hub.get_hub().sockets():
+            await socket.close(code=hub.SERVICE_RESTART)
+        await stream.until_end()  # fails unless the response ends
+
+
 async def test_logging_out_ends_the_stream(alice):
     from realtime.sessions import end_sessions
 
