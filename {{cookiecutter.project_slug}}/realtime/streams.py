@@ -160,6 +160,12 @@ class EventStreamConsumer(AsyncHttpConsumer):
         if self.user_key is None:
             logger.info("stream refused %s user=anonymous", self.path)
             return 403, b"Sign in first.\n", []
+        page_user = self.query_param("user")  # the user the page was rendered for (client.js)
+        if page_user is not None and parse_id(page_user) != self.user.pk:
+            logger.info(
+                "stream refused %s user=%s: the page is another user's", self.path, self.user
+            )
+            return 409, b"Signed in as someone else: reload the page.\n", []
         if not socket_cap.claim(self.user_key, settings.REALTIME["MAX_SOCKETS_PER_USER"]):
             logger.warning("stream refused %s user=%s: too many open", self.path, self.user)
             return 429, b"Too many connections open.\n", [(b"retry-after", b"5")]

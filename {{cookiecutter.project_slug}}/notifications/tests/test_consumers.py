@@ -47,7 +47,7 @@ async def test_a_notification_is_stored_then_pushed_to_its_recipient_only(ws_con
 
 async def test_the_url_cannot_pick_another_users_stream(ws_connect, alice, bob):
     async with ws_connect(
-        f"{URL}?user={bob.pk}&group=notifications.user.{bob.pk}", alice
+        f"{URL}?recipient={bob.pk}&group=notifications.user.{bob.pk}", alice
     ) as socket:
         await next_frame(socket, "notifications.state")
         await notify(bob, "private")

@@ -143,7 +143,7 @@ async def test_a_host_outside_allowed_hosts_is_refused(alice):
 async def test_only_the_users_own_notifications_are_streamed(alice, bob):
     await notify(bob, "bob's, before")
     async with (
-        open_stream(f"{URL}?after=0&user={bob.pk}", alice) as alices,
+        open_stream(f"{URL}?after=0&group=notifications.user.{bob.pk}", alice) as alices,
         open_stream(URL, bob) as bobs,
     ):
         _, state = await alices.next_frame("notifications.state")
@@ -158,6 +158,14 @@ async def test_only_the_users_own_notifications_are_streamed(alice, bob):
         assert await alices.receive_nothing()
         event_id, frame = await bobs.next_frame("notifications.new")
         assert (event_id, frame["notification"]["id"]) == (str(private.id), private.id)
+
+
+async def test_a_page_rendered_for_another_user_gets_no_stream(alice, bob):
+    """Its tab outlived a log-out and someone else signed in (realtime/sessions.py)."""
+    async with open_stream(f"{URL}?user={bob.pk}", alice) as response:
+        assert response.status == 409
+    async with open_stream(f"{URL}?user={alice.pk}", alice) as stream:
+        assert stream.status == 200
 
 
 async def test_a_reconnect_resumes_from_last_event_id(alice):
