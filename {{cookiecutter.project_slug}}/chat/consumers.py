@@ -24,7 +24,7 @@ from realtime.envelope import Inbound, ProtocolError
 
 from . import services
 from .models import MAX_MESSAGE_LENGTH, Room
-from .services import LOBBY_GROUP, lobby_snapshot, messages_after, missed_too_many
+from .services import LOBBY_GROUP, RESUME_PAGE, lobby_snapshot, messages_after, missed_too_many
 
 
 class SendMessage(Inbound):
@@ -119,8 +119,13 @@ class RoomConsumer(RealtimeConsumer):
                 "chat.history", messages=[m.as_frame() for m in recent], replace=too_many
             )
             return
-        while batch := await database_sync_to_async(messages_after)(self.room, cursor):
+        # Pages of up to RESUME_PAGE; the last one is shorter, empty if nothing was newer,
+        # so a page always learns that it has caught up.
+        while True:
+            batch = await database_sync_to_async(messages_after)(self.room, cursor, RESUME_PAGE)
             await self.send_frame("chat.history", messages=batch, replace=False)
+            if len(batch) < RESUME_PAGE:
+                return
             cursor = batch[-1]["id"]
 
     async def announce_presence(self):
