@@ -21,11 +21,11 @@ class Command(BaseCommand):
     def handle(self, *args, output=None, check=False, **options):
         text = render(build())
         if check:
-            if not DOCUMENT.is_file() or DOCUMENT.read_text() != text:
+            if not DOCUMENT.is_file() or DOCUMENT.read_text(encoding="utf-8") != text:
                 raise CommandError(f"{DOCUMENT} is out of date: run `make protocol`.")
             return
         if output:
-            with open(output, "w") as file:
+            with open(output, "w", encoding="utf-8") as file:
                 file.write(text)
         else:
             sys.stdout.write(text)
