@@ -133,7 +133,7 @@ def _channel(route: str, consumer: type[RealtimeConsumer], app: str, schemas: di
 def _message(message_type: str, model: type[BaseModel], app: str, schemas: dict) -> dict:
     """One frame: {"type": message_type, ...the model's fields}, nested models in `schemas`."""
     schema = model.model_json_schema(
-        ref_template=f"#/components/schemas/{app}.{{model}}", schema_generator=_Schemas
+        ref_template="#/components/schemas/" + app + ".{model}", schema_generator=_Schemas
     )
     for name, nested in schema.pop("$defs", {}).items():
         if schemas.setdefault(f"{app}.{name}", nested) != nested:
