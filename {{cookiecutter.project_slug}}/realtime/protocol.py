@@ -32,7 +32,7 @@ the refused frame's type) and the connection stays open.
 
 The handshake needs the session cookie of a signed-in user and this site's `Origin`. \
 It is refused (HTTP 403) for an anonymous user, another origin, a path that is not \
-listed here, or a room or game that does not exist or is closed to the user."""
+listed here, or a path naming what does not exist or is closed to the user (a room, a game)."""
 CONVERTERS = {"slug": "a slug: letters, digits, - and _", "id": "a positive id"}
 PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
