@@ -145,6 +145,6 @@ def _message(message_type: str, model: type[BaseModel], app: str, schemas: dict)
         "additionalProperties": False,
     }
     message = {"name": message_type, "title": message_type, "payload": payload}
-    if model.__doc__ and issubclass(model, BaseModel) and "__doc__" in vars(model):
+    if model.__doc__:  # an Inbound model's docstring (class docstrings are not inherited)
         message["summary"] = inspect.cleandoc(model.__doc__)
     return message
