@@ -1,5 +1,6 @@
 """Finish the generated project: drop switched-off apps, write .env, say what to run next."""
 
+import json
 import os
 import secrets
 import shlex
@@ -16,13 +17,28 @@ APPS = {
 
 def remove_switched_off_apps() -> None:
     """Remove each switched-off app's folder and its README picture (docs/<app>.png)."""
-    docs = PROJECT / "docs"
     for app, switch in APPS.items():
         if switch != "y":
             shutil.rmtree(PROJECT / app)
-            (docs / f"{app}.png").unlink(missing_ok=True)
-    if docs.is_dir() and not any(docs.iterdir()):
-        docs.rmdir()
+            (PROJECT / "docs" / f"{app}.png").unlink(missing_ok=True)
+
+
+def write_protocol_document() -> None:
+    """docs/asyncapi.json for the apps kept, as `manage.py asyncapi` writes it.
+
+    The template ships the document of every app; each app's channels, operations and
+    schemas are keyed "<app>.…", so removing an app is removing its keys. (This hook
+    cannot run the command: the project's packages are not installed yet.) The
+    project's tests check the result equals the command's output.
+    """
+    path = PROJECT / "docs" / "asyncapi.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["info"]["title"] = "{{ cookiecutter.project_name }} WebSocket protocol"
+    off = tuple(f"{app}." for app, switch in APPS.items() if switch != "y")
+    for section in (document["channels"], document["operations"], document["components"]["schemas"]):
+        for key in [key for key in section if key.startswith(off)]:
+            del section[key]
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def remove_switched_off_files() -> None:
@@ -82,6 +98,7 @@ def next_steps() -> str:
 
 if __name__ == "__main__":
     remove_switched_off_apps()
+    write_protocol_document()
     remove_switched_off_files()
     write_dotenv()
     print(next_steps())

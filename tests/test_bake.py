@@ -52,6 +52,8 @@ JINJA = re.compile(r"\{\{|\{%|\{#")
 # Markdown images, ![alt](target), and HTML <img src="target">.
 IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<md>[^)\s]+)[^)]*\)|<img\b[^>]*\bsrc=\"(?P<html>[^\"]+)\"")
 APP_SWITCHES = {"chat": "use_chat", "notifications": "use_notifications", "game": "use_game"}
+PROTOCOL = "docs/asyncapi.json"  # written by the post-generation hook for the apps kept
+ASYNCAPI_SCHEMA = Path(__file__).parent / "schemas" / "asyncapi-3.0.0.json"
 BINARY_SUFFIXES = {".png", ".ico", ".sqlite3"}
 
 
@@ -107,11 +109,8 @@ def test_readme_pictures_are_shipped_and_only_for_included_apps(baked, request):
         else:
             assert picture not in referenced, f"the README shows {picture} of a switched-off app"
             assert not (baked / picture).exists(), f"{picture} of a switched-off app is shipped"
-    docs = baked / "docs"
-    shipped = {path.relative_to(baked).as_posix() for path in docs.iterdir()} if docs.exists() else set()
-    assert shipped == referenced, "docs/ holds exactly the pictures the README shows"
-    if not referenced:
-        assert not docs.exists(), "an empty docs/ folder is removed"
+    shipped = {path.relative_to(baked).as_posix() for path in (baked / "docs").iterdir()}
+    assert shipped == referenced | {PROTOCOL}, "docs/ holds the pictures the README shows, and the protocol"
 
 
 def test_ruff_passes(baked, project_python):
@@ -132,6 +131,14 @@ def test_django_checks_and_migrations_are_complete(baked, project_python):
     if "\nDATABASE_URL=postgres" not in (baked / ".env").read_text():
         # (On Postgres, the generated tests migrate a test database of their own.)
         run([str(project_python), "manage.py", "migrate", "--noinput"], cwd=baked)
+
+
+def test_the_protocol_document_is_the_commands_and_valid_asyncapi(baked, project_python):
+    """The hook's docs/asyncapi.json is what `manage.py asyncapi` writes for the apps kept
+    (the generated tests check the same where they run), and AsyncAPI 3.0 says it is valid."""
+    run([str(project_python), "manage.py", "asyncapi", "--check"], cwd=baked)
+    check = str(Path(sys.executable).parent / "check-jsonschema")
+    run([check, "--schemafile", str(ASYNCAPI_SCHEMA), PROTOCOL], cwd=baked)
 
 
 @pytest.mark.parametrize(("combination", "pytest_args"), GENERATED_TESTS.items(), ids=GENERATED_TESTS)

@@ -1,5 +1,6 @@
 """The pre- and post-generation hooks, through the cookiecutter command line."""
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -113,5 +114,8 @@ def test_switched_off_apps_leave_no_folder(tmp_path):
     project = bake(tmp_path, use_chat="n", use_notifications="n", use_game="n")
     for app in ("chat", "notifications", "game"):
         assert not (project / app).exists()
-    assert not (project / "docs").exists(), "no app left, so no picture and no empty docs/"
+    # No app left: no picture; the protocol document keeps the core's part only.
+    assert [path.name for path in (project / "docs").iterdir()] == ["asyncapi.json"]
+    protocol = json.loads((project / "docs" / "asyncapi.json").read_text(encoding="utf-8"))
+    assert protocol["channels"] == {} and protocol["components"] == {"schemas": {}}
     assert (project / "realtime").is_dir() and (project / "accounts").is_dir()

@@ -1,17 +1,12 @@
 """The chat's WebSocket consumers: the room list (lobby) and one room.
 
-Frames (JSON, {"type": ..., ...}; envelope and validation in realtime/):
-  browser -> server   chat.send {text, nonce}    chat.typing {}
-                      chat.delete_message {id}   chat.remove_member {username}  (staff)
-  server -> browser   chat.history {messages, replace}   chat.message {message}
-                      chat.typing {user}         chat.presence {members}
-                      chat.message_deleted {id}
-                      chat.rooms {rooms: the busiest, at most 50}
-                      chat.room_members {room, count}
-                      error {code, message, about}
+Frames are JSON, {"type": ..., ...} (envelope and validation in realtime/): each
+consumer's @handles methods take the browser's, its `sends` lists its own, and
+docs/asyncapi.json (`make protocol`) documents both.
 Typed events (channel layer -> consumers): chat.force_disconnect {user_id, code}
 """
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -20,14 +15,23 @@ from pydantic import Field, StringConstraints
 
 from realtime.broadcast import broadcast
 from realtime.consumers import RealtimeConsumer, handles
-from realtime.envelope import Inbound, ProtocolError
+from realtime.envelope import Inbound, Outbound, ProtocolError
 
 from . import services
 from .models import MAX_MESSAGE_LENGTH, Room
-from .services import LOBBY_GROUP, lobby_snapshot, messages_after, missed_too_many
+from .services import (
+    LOBBY_GROUP,
+    REMOVED,
+    RESUME_PAGE,
+    lobby_snapshot,
+    messages_after,
+    missed_too_many,
+)
 
 
 class SendMessage(Inbound):
+    """A message to the room; its author is the session's user."""
+
     text: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_LENGTH)
     ]
@@ -36,19 +40,53 @@ class SendMessage(Inbound):
 
 
 class Typing(Inbound):
-    pass
+    """The user is typing (the others see it for a few seconds)."""
 
 
 class DeleteMessage(Inbound):
+    """Staff only: delete a message of this room."""
+
     id: Annotated[int, Field(gt=0, lt=2**63)]
 
 
 class RemoveMember(Inbound):
+    """Staff only: close the user's sockets in this room and keep them out of it."""
+
     username: Annotated[str, StringConstraints(min_length=1, max_length=150)]
 
 
+class ChatMessage(Outbound):
+    """A stored message (Message.as_frame)."""
+
+    id: int
+    author: str | None  # None for a message from the server (system: true)
+    system: bool
+    text: str
+    nonce: UUID | None  # the sender's, to recognise its own message
+    created_at: datetime
+
+
+class RoomCount(Outbound):
+    room: str  # the room's slug
+    count: int  # users in it now
+
+
 class RoomConsumer(RealtimeConsumer):
-    """One socket in one room: /ws/chat/<slug>/?after=<last message id the page has>."""
+    """One socket in one room: /ws/chat/<slug>/?after=<last message id the page has>.
+
+    Without `after` it first sends the recent messages; with it, everything newer in
+    chat.history frames of up to 100 messages, the last one shorter (empty if nothing
+    was newer). A page that missed more than 500 gets the recent ones with "replace".
+    """
+
+    sends = {
+        "chat.history": {"messages": list[ChatMessage], "replace": bool},
+        "chat.message": {"message": ChatMessage},
+        "chat.typing": {"user": str},
+        "chat.presence": {"members": list[str]},
+        "chat.message_deleted": {"id": int},
+    }
+    closes = {REMOVED: "removed from this room by a moderator: do not reconnect"}
 
     async def connect(self):
         slug = self.scope["url_route"]["kwargs"]["slug"]
@@ -119,8 +157,13 @@ class RoomConsumer(RealtimeConsumer):
                 "chat.history", messages=[m.as_frame() for m in recent], replace=too_many
             )
             return
-        while batch := await database_sync_to_async(messages_after)(self.room, cursor):
+        # Pages of up to RESUME_PAGE; the last one is shorter, empty if nothing was newer,
+        # so a page always learns that it has caught up.
+        while True:
+            batch = await database_sync_to_async(messages_after)(self.room, cursor, RESUME_PAGE)
             await self.send_frame("chat.history", messages=batch, replace=False)
+            if len(batch) < RESUME_PAGE:
+                return
             cursor = batch[-1]["id"]
 
     async def announce_presence(self):
@@ -129,6 +172,11 @@ class RoomConsumer(RealtimeConsumer):
 
 class LobbyConsumer(RealtimeConsumer):
     """The room list: live member counts of every room. It accepts no inbound frames."""
+
+    sends = {
+        "chat.rooms": {"rooms": list[RoomCount]},  # the busiest rooms, at most 50
+        "chat.room_members": {"room": str, "count": int},
+    }
 
     async def connect(self):
         await self.join(LOBBY_GROUP)

@@ -15,6 +15,7 @@ from .models import ROOM_GROUP_PREFIX, Message, Room
 LOBBY_GROUP = "chat.lobby"  # the room list page listens here for member counts
 LOBBY_ROOMS = 50  # rooms in the lobby's first frame: the busiest ones
 RESUME_LIMIT = 500  # a reconnect missing more than this reloads the recent history instead
+RESUME_PAGE = 100  # messages per chat.history frame of a resume
 REMOVED = 4403  # close code: a moderator removed you from the room (browsers do not retry)
 
 
@@ -31,7 +32,7 @@ MENTION = re.compile(r"(?<![\w@])@([\w.@+-]+)")  # @username, as Django username
 MAX_MENTIONS = 5
 
 
-def messages_after(room: Room, after_id: int, limit: int = 100) -> list[dict]:
+def messages_after(room: Room, after_id: int, limit: int = RESUME_PAGE) -> list[dict]:
     """Up to `limit` messages newer than `after_id`, oldest first, as frames."""
     rows = room.messages.select_related("author").filter(id__gt=after_id).order_by("id")[:limit]
     return [message.as_frame() for message in rows]

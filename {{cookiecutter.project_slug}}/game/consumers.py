@@ -1,13 +1,10 @@
 """The game's WebSocket consumers: the lobby, and one game (players and spectators).
 
-Frames:
-  browser -> server   game.move {move, version}     game.rematch {}
-  server -> browser   game.state {game}             game.presence {online}
-                      game.lobby {games}            game.listed {game}
-                      error {code, message, about}
+Frames: each consumer's @handles methods take the browser's, its `sends` lists its own,
+and docs/asyncapi.json (`make protocol`) documents both.
 """
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from channels.db import database_sync_to_async
 from pydantic import Field
@@ -15,23 +12,70 @@ from pydantic import Field
 from realtime import presence
 from realtime.broadcast import broadcast
 from realtime.consumers import RealtimeConsumer, handles
-from realtime.envelope import Inbound, ProtocolError
+from realtime.envelope import Inbound, Outbound, ProtocolError
 
 from . import services
 from .models import Game
 
 
 class MakeMove(Inbound):
+    """A move by the player whose turn it is; refused unless it is legal now."""
+
     move: Annotated[int, Field(ge=0, le=1000)]
     version: Annotated[int, Field(ge=0)]  # the game version the move was made against
 
 
 class AskRematch(Inbound):
-    pass
+    """A player of a finished game asks for a new one; both players go to it."""
+
+
+Status = Literal[tuple(Game.Status.values)]
+
+
+class PlayedMove(Outbound):
+    number: int  # 1, 2, 3...
+    player: str
+    move: int
+
+
+class GameView(Outbound):
+    """Everything a browser needs to draw a game (Game.as_frame), sent whole after every change."""
+
+    id: int
+    url: str
+    ruleset: str
+    label: str
+    rows: int
+    columns: int
+    status: Status
+    version: int  # a move must name the version it was made against
+    players: list[str | None]  # first and second player; None: a seat still free
+    board: list[list[int | None]]  # rows, top first: the index of the player in a cell
+    to_move: str | None
+    winner: str | None
+    draw: bool
+    line: list[list[int]]  # the winning line's (row, column) cells
+    rematch: str | None  # the URL of the rematch, once asked for
+    moves: list[PlayedMove]
+
+
+class GameListing(Outbound):
+    """A game as the lobby lists it (Game.as_listing)."""
+
+    id: int
+    url: str
+    label: str
+    status: Status
+    players: list[str | None]
 
 
 class GameConsumer(RealtimeConsumer):
     """/ws/game/<id>/: the full state on connect and after every change; moves are checked."""
+
+    sends = {
+        "game.state": {"game": GameView},
+        "game.presence": {"online": list[str]},
+    }
 
     async def connect(self):
         self.game_id = self.scope["url_route"]["kwargs"]["game_id"]
@@ -75,6 +119,11 @@ class GameConsumer(RealtimeConsumer):
 
 class LobbyConsumer(RealtimeConsumer):
     """/ws/game/: open and running games, updated as they are created, filled and finished."""
+
+    sends = {
+        "game.lobby": {"games": list[GameListing]},  # at most 30
+        "game.listed": {"game": GameListing},  # a game created or changed
+    }
 
     async def connect(self):
         await self.join(services.LOBBY_GROUP)

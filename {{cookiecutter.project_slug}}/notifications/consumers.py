@@ -1,20 +1,15 @@
 """Notifications over WebSockets (or Server-Sent Events where WebSockets cannot get
 through), and the background worker that fans announcements out.
 
-Frames:
-  browser -> server   notifications.mark_read {ids}      notifications.mark_all_read {}
-                      notifications.announce {title, body}   (staff)
-  server -> browser   notifications.state {unread, latest_id, missed}
-                      notifications.new {notification}
-                      notifications.read {ids | null for all, unread}
-                      notifications.announced {title, recipients}   (to the announcer only)
-                      error {code, message, about}
+Frames: the consumer's @handles methods take the browser's, its `sends` lists its own,
+and docs/asyncapi.json (`make protocol`) documents both.
 Channel messages: notifications.announce (a job for the worker, on FANOUT_CHANNEL),
 notifications.announced (the worker's answer, on the announcing consumer's own channel).
 """
 
 import json
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 from channels.consumer import AsyncConsumer
 from channels.db import database_sync_to_async
@@ -22,31 +17,57 @@ from django.contrib.auth import get_user_model
 from pydantic import Field, StringConstraints
 
 from realtime.consumers import RealtimeConsumer, handles, parse_id
-from realtime.envelope import Inbound, ProtocolError, RowId
+from realtime.envelope import Inbound, Outbound, ProtocolError, RowId
 from realtime.streams import EventStreamConsumer
 
 from . import services
+from .models import Notification
 
 
 class MarkRead(Inbound):
+    """Mark these notifications of the user read (ids that are not theirs match nothing)."""
+
     ids: Annotated[list[RowId], Field(min_length=1, max_length=100)]
 
 
 class MarkAllRead(Inbound):
-    pass
+    """Mark every notification of the user read."""
 
 
 class Announce(Inbound):
+    """Staff only: a notification to every user, sent by the background worker."""
+
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     body: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+
+
+class NotificationView(Outbound):
+    """A notification (Notification.as_frame); an announcement's has no id of its own."""
+
+    id: int | None
+    title: str
+    body: str
+    link: str
+    level: Literal[tuple(Notification.Level.values)]
+    announcement: str | None  # the announcement's id: tabs drop copies they have
+    created_at: datetime
+    read: bool
 
 
 class NotificationConsumer(RealtimeConsumer):
     """/ws/notifications/?after=<newest id the tab has>: the signed-in user's notifications only.
 
     There is no user id in the URL: the group comes from the session, so no
-    client can listen to anyone else's notifications.
+    client can listen to anyone else's notifications. notifications.state comes first,
+    on every connect, with what was created after `after` in `missed`.
     """
+
+    sends = {
+        "notifications.state": {"unread": int, "latest_id": int, "missed": list[NotificationView]},
+        "notifications.new": {"notification": NotificationView},
+        "notifications.read": {"ids": list[int] | None, "unread": int},  # ids None: all of them
+        "notifications.announced": {"title": str, "recipients": int},  # to the announcer only
+    }
 
     async def connect(self):
         # Join before reading, so nothing created in between is missed.

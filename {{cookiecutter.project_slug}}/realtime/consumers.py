@@ -12,12 +12,16 @@ work as in the Channels tutorial. What it adds, for the apps to stay short:
         @handles("chat.send", SendMessage)  # one handler per inbound frame type
         async def on_send(self, message: SendMessage): ...
 
+        sends = {"chat.typing": {"user": str}}  # each frame type it sends: its fields
+
         async def chat_force_disconnect(self, event):  # a typed event, as in Channels
             await self.close()
 
 - inbound frames decoded and validated (realtime/envelope.py); a bad one is
-  answered with {"type": "error", "code": ..., "message": ...} and the
-  connection stays open;
+  answered with {"type": "error", "code": ..., "message": ..., "about": ...} and
+  the connection stays open;
+- `sends` and `closes`: what it sends, for the protocol document (realtime/protocol.py,
+  `manage.py asyncapi`) and the tests that check every frame against it;
 - `login_required = True`: anonymous handshakes are refused before connect() runs;
 - `join(group)`: this process's hub (realtime/hub.py) joins the group once for all
   its sockets, so a group message costs one layer message per process, not per
@@ -52,7 +56,7 @@ from channels.utils import await_many_dispatch
 from django.conf import settings
 
 from . import metrics, presence, sessions
-from .envelope import MAX_ID, Inbound, ProtocolError, decode, encode, validate
+from .envelope import ERROR_FIELDS, MAX_ID, Inbound, ProtocolError, decode, encode, validate
 from .hub import LAYER_ERRORS, SERVICE_RESTART, LayerUnavailable, get_hub
 from .ratelimit import TokenBucket, socket_cap, user_budget_refusal
 
@@ -66,6 +70,16 @@ Handler = Callable[[Any, Any], Awaitable[None]]
 SOCKET_CLOSING = (Disconnected, OSError)
 # Close code for "this user has too many sockets open here" (like HTTP 429).
 TOO_MANY_SOCKETS = 4429
+# Every close code any consumer may send after accepting, and what the client should do.
+CLOSE_CODES = {
+    SERVICE_RESTART: "reconnect with backoff and resume: the server lost its channel layer, "
+    "or this socket fell too far behind",
+    sessions.SESSION_ENDED: "the session ended (log-out, deactivation, new password); "
+    "reconnect: a still valid session is accepted, an ended one refused",
+    TOO_MANY_SOCKETS: "too many sockets open for this user; retry later with backoff",
+    sessions.OTHER_USER: "the page was for another user than the session's (someone else "
+    "signed in in this browser since): stop, and reload the page",
+}
 
 
 def parse_id(value: str | None) -> int | None:
@@ -104,6 +118,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     login_required = True
     # message type -> (schema, method name); filled in from @handles methods.
     handlers: dict[str, tuple[type[Inbound], str]] = {}
+    # Each frame type it sends -> its fields, as pydantic annotations, one line each.
+    # A subclass lists its own; those of its bases (the error frame) are added to them.
+    sends: dict[str, dict[str, Any]] = {"error": ERROR_FIELDS}
+    # Close codes of its own (code -> what the client should do), besides CLOSE_CODES.
+    closes: dict[int, str] = {}
     # The channel layer of join()'s groups (settings.CHANNEL_LAYERS); channel_layer_alias,
     # as in Channels, is the layer of self.channel_layer and self.channel_name.
     groups_layer_alias = DEFAULT_CHANNEL_LAYER
@@ -115,6 +134,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             if spec := getattr(attribute, "handles", None):
                 message_type, schema = spec
                 cls.handlers[message_type] = (schema, name)
+        base = super(cls, cls)
+        cls.sends = {**base.sends, **vars(cls).get("sends", {})}
+        cls.closes = {**base.closes, **vars(cls).get("closes", {})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -4,13 +4,17 @@ Inbound frames are checked here, before any consumer code runs: text only,
 size-limited, valid JSON, an object with a string "type", and fields that
 match the pydantic model the consumer registered for that type. Anything
 else raises ProtocolError, which the base consumer turns into an error frame.
+
+Outbound frames are described here too (`Outbound`, ERROR_CODES, ERROR_FIELDS) for the
+protocol document (realtime/protocol.py) and the tests that check every frame against it.
 """
 
 import json
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.json_schema import SkipJsonSchema
 
 # The largest value of a bigint primary key (Postgres, SQLite): a larger id is
 # refused as bad input before it reaches the database, which would raise on it.
@@ -29,6 +33,48 @@ class Inbound(BaseModel):
 
 
 InboundT = TypeVar("InboundT", bound=Inbound)
+
+
+class Outbound(BaseModel):
+    """An object inside an outbound frame (a chat message, a game), as the code sends it.
+
+    Only documentation and tests read it: frames are built by the code that sends them,
+    and never checked at run time. extra="forbid": a field the code sends but the model
+    lacks fails the contract tests, so the document cannot fall behind.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# Every code an error frame can carry, and what it means for the client.
+ERROR_CODES = {
+    "binary_frame": "a binary frame; send JSON text",
+    "too_large": "over REALTIME_MAX_MESSAGE_BYTES",
+    "invalid_json": "not JSON, or nested too deeply",
+    "invalid_message": "JSON, but not an object",
+    "missing_type": 'an object without a string "type"',
+    "invalid_text": "text with an unpaired surrogate",
+    "unknown_type": "a type this URL does not handle; `message` lists those it does",
+    "invalid_fields": "missing, unknown or wrongly typed fields; `message` names each",
+    "rate_limited": "over a rate limit: nothing was done; resend after `retry_after` seconds",
+    "forbidden": "not allowed for this user (staff only)",
+    "not_found": "what the frame names does not exist",
+    "refused": "not possible now (not your turn, not a player...); `message` says why",
+    "not_delivered": "stored, but not pushed live: others see it when they reconnect",
+    "server_error": "the server failed to handle it (a bug, logged); the socket stays open",
+}
+ERROR_FIELDS = {
+    "code": Annotated[
+        Literal[tuple(ERROR_CODES)],
+        Field(description="\n".join(f"- `{code}`: {means}" for code, means in ERROR_CODES.items())),
+    ],
+    "message": Annotated[str, Field(description="for people; may change")],
+    "about": Annotated[str | None, Field(description="the type of the frame refused, if known")],
+    "retry_after": Annotated[
+        float | SkipJsonSchema[None],
+        Field(default=None, description="rate_limited only: seconds to wait before resending"),
+    ],
+}
 
 
 class ProtocolError(Exception):

@@ -132,6 +132,14 @@ async def test_resume_sends_every_message_after_the_cursor_in_order(ws_connect, 
     assert [m["text"] for m in received] == texts[10:]
 
 
+async def test_a_resume_with_nothing_newer_gets_an_empty_history(ws_connect, room, alice):
+    """A page that is up to date still gets its chat.history: it knows it has caught up."""
+    latest = await database_sync_to_async(post_system_message)(room, "seen already")
+    async with ws_connect(f"/ws/chat/lobby/?after={latest.id}", alice) as a:
+        history = await next_frame(a, "chat.history")
+    assert (history["messages"], history["replace"]) == ([], False)
+
+
 async def test_presence_counts_a_user_once_and_updates_on_leave(ws_connect, room, alice, bob):
     async with ws_connect("/ws/chat/lobby/", alice) as a:
         assert (await next_frame(a, "chat.presence"))["members"] == ["alice"]

@@ -115,6 +115,14 @@ async def test_reconnect_gets_what_was_created_meanwhile(ws_connect, alice):
         assert state["unread"] == 3
 
 
+async def test_a_resume_with_nothing_newer_still_gets_the_state(ws_connect, alice):
+    """Like chat.history, notifications.state always comes: the tab knows it has caught up."""
+    seen = await notify(alice, "seen")
+    async with ws_connect(f"{URL}?after={seen.id}", alice) as socket:
+        state = await next_frame(socket, "notifications.state")
+    assert (state["missed"], state["latest_id"], state["unread"]) == ([], seen.id, 1)
+
+
 def fanout_worker():
     """What `manage.py runworker notifications-fanout` runs, fed by hand."""
     return ApplicationCommunicator(

@@ -9,7 +9,9 @@
 - browser, csp_violations: every browser context a test opens is watched, and
   a Content-Security-Policy violation fails the test (realtime/testing/csp.py).
 - ws_connect: a WebsocketCommunicator through the project's own ASGI application
-  (config/asgi.py: its origin check, session auth and routing, exactly as served).
+  (config/asgi.py: its origin check, session auth and routing, exactly as served);
+  every frame and close code it receives is checked against the protocol document
+  (realtime/testing/contract.py).
 - alice, bob: two users (the test's django_db mark gives them a database).
 """
 
@@ -21,7 +23,6 @@ from http.cookies import SimpleCookie
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
-from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
@@ -235,9 +236,12 @@ def ws_connect():
     async with ws_connect("/ws/chat/lobby/", user) as communicator: ...
 
     It is config.asgi.application itself, not a copy: remove the origin check or
-    the session middleware there, and the tests that rely on them fail.
+    the session middleware there, and the tests that rely on them fail. A frame or
+    close code that docs/asyncapi.json does not document there fails the test.
     """
     from config.asgi import application
+
+    from .contract import ContractCommunicator
 
     @contextlib.asynccontextmanager
     async def connect(path, user=None, origin="http://testserver", expect_accept=True):
@@ -247,7 +251,7 @@ def ws_connect():
         if user is not None:
             cookie = await database_sync_to_async(session_cookie)(user)
             headers.append((b"cookie", cookie.encode()))
-        communicator = WebsocketCommunicator(application, path, headers=headers)
+        communicator = ContractCommunicator(application, path, headers=headers)
         connected, _ = await communicator.connect()
         if connected is not expect_accept:
             pytest.fail(f"connecting to {path}: accepted={connected}, expected {expect_accept}")
