@@ -316,7 +316,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             self._closing = asyncio.ensure_future(self.close(code=SERVICE_RESTART))
 
     async def realtime_force_disconnect(self, event: dict) -> None:
-        """Sent to the user's group when their session ends (realtime/sessions.py)."""
+        """Sent to the user's group when their session ends or one of their access
+        tokens is revoked (realtime/sessions.py)."""
+        if "token_id" in event and event["token_id"] != self.scope.get("access_token_id"):
+            return  # another token's sockets, or a browser's
         logger.info("ws closed %s: %s", self.path, event.get("reason", "session ended"))
         await self.close(code=event.get("code", sessions.SESSION_ENDED))
 
