@@ -6,20 +6,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from realtime.testing.accessibility import assert_accessible
-from realtime.testing.pages import VIEWPORTS, page_width_overflow
+from realtime.testing.pages import VIEWPORTS, create_access_token, page_width_overflow
 
 pytestmark = pytest.mark.e2e
-
-
-def create_token(page: Page, base_url: str, name: str) -> str:
-    """Create a token on the page as a person would; return it as the page shows it."""
-    page.goto(base_url)
-    page.get_by_role("link", name="Access tokens").click()
-    page.get_by_label("Name").fill(name)
-    page.get_by_role("button", name="Create token").click()
-    shown = page.get_by_label("Your new token")
-    expect(shown).to_be_visible()
-    return shown.input_value()
 
 
 def token_rows(page: Page):
@@ -30,7 +19,7 @@ def token_rows(page: Page):
 def test_create_a_token_see_it_once_and_revoke_it(daphne_server, guest_page, size):
     page, _name = guest_page(daphne_server.url, **VIEWPORTS[size])
 
-    token = create_token(page, daphne_server.url, "laptop bot")
+    token = create_access_token(page, daphne_server.url, "laptop bot")
 
     assert re.fullmatch(r"rt_[\w-]{43}", token)
     expect(page.get_by_role("heading", name="Token “laptop bot” created")).to_be_visible()
