@@ -34,9 +34,9 @@ from django.contrib.auth import get_user_model
 from accounts.tokens import create_token
 from chat.models import Room
 Room.objects.get_or_create(slug={slug!r})
-made = {{}}
+made = dict()
 for role in ("bot", "human"):
-    user = get_user_model().objects.create_user(f"{{role}}-{{uuid.uuid4().hex[:6]}}")
+    user = get_user_model().objects.create_user(role + "-" + uuid.uuid4().hex[:6])
     made[role] = (user.username, create_token(user, role)[1])
 print(json.dumps(made))
 """
