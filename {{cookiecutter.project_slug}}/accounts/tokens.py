@@ -12,7 +12,7 @@ daphne's, nginx's and every proxy's access logs, and stay in shell histories.
 
 TokenAuthMiddleware (config/asgi.py) sends a handshake that carries a Bearer
 token down a path of its own: the token alone names the user, the session
-cookie is dropped, and the Origin check does not apply, as no page of another
+cookie is not read, and the Origin check does not apply, as no page of another
 site can set that header (browsers cannot set headers on a WebSocket, and
 never send a Bearer token by themselves). Every other handshake goes through
 the Origin check and the session, unchanged.
@@ -118,7 +118,7 @@ class TokenAuthMiddleware:
             logger.info("ws refused %s: unknown or revoked token", scope.get("path", "")[:200])
             return await WebsocketDenier()(scope, receive, send)
         user, token_id = found
-        # The token's user only: a cookie sent along is not looked at.
-        headers = [(name, value) for name, value in scope["headers"] if name.lower() != b"cookie"]
-        scope = {**scope, "headers": headers, "user": user, "access_token_id": token_id}
+        # The token's user only: this path has no session middleware, so a cookie
+        # sent along is never read.
+        scope = {**scope, "user": user, "access_token_id": token_id}
         return await self.tokens(scope, receive, send)

@@ -81,13 +81,14 @@ class ChatBot:
         backoff = 1.0
         while True:
             self.live = False  # until the room's history arrives on this connection
+            url = self.resume_url()
             try:
                 async with connect(
-                    self.resume_url(),
+                    url,
                     additional_headers={"Authorization": f"Bearer {self.token}"},
                     open_timeout=10,
                 ) as socket:
-                    logger.info("connected to %s", self.room_url)
+                    logger.info("connected to %s", url)
                     await self.serve(socket)
                 code = socket.close_code
             except InvalidStatus as error:

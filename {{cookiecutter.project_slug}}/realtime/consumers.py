@@ -24,7 +24,8 @@ work as in the Channels tutorial. What it adds, for the apps to stay short:
   socket. Frames (realtime.broadcast) are written straight to the sockets; typed
   events reach each consumer's handler method. Groups are left on disconnect;
 - every signed-in socket is in its user's group (sessions.user_group): logging
-  out, deactivation or a password change closes the user's sockets everywhere;
+  out, deactivation or a password change closes the user's sockets everywhere,
+  and revoking an access token the sockets it opened;
 - presence rows kept fresh while the socket is open and removed when it closes;
 - rate limits per connection and per user (across their sockets and processes),
   and a cap on each user's sockets (realtime/ratelimit.py): a flood gets
@@ -233,7 +234,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         await self.close(code=SERVICE_RESTART)  # the browser reconnects and resumes
 
     async def websocket_connect(self, message: dict) -> None:
-        user = self.scope.get("user")  # set by AuthMiddlewareStack (config/asgi.py)
+        # Set by AuthMiddlewareStack, or TokenAuthMiddleware for a program (config/asgi.py).
+        user = self.scope.get("user")
         signed_in = getattr(user, "is_authenticated", False)
         who = user.username if signed_in else "anonymous"
         if self.login_required and not signed_in:

@@ -3,18 +3,18 @@ and how it sits beside the Origin check, and revocation closing the token's sock
 
 import asyncio
 import base64
+from importlib import import_module
 
 import pytest
-from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.test import Client
-from django.urls import reverse
+from django.urls import path, reverse
 
 from accounts.models import AccessToken
-from accounts.tokens import MAX_TOKENS_PER_USER, TokenAuthMiddleware, create_token, hash_token
+from accounts.tokens import MAX_TOKENS_PER_USER, create_token, hash_token
 from realtime.consumers import RealtimeConsumer
-from realtime.origins import SameOriginValidator
 from realtime.sessions import TOKEN_REVOKED
 from realtime.testing.fixtures import session_cookie
 
@@ -25,11 +25,22 @@ class WhoAmI(RealtimeConsumer):
         await self.send_frame("whoami", username=self.user.username)
 
 
-# The stack of config/asgi.py, around a route that exists whichever apps are switched on.
-routes = WhoAmI.as_asgi()
-application = TokenAuthMiddleware(
-    sessions=SameOriginValidator(AuthMiddlewareStack(routes)), tokens=routes
-)
+# The project's own stack (config/asgi.py), imported here, not in a test: importing it
+# sets Django up, which reconfigures logging and would unhook a test's caplog.
+config = settings.ROOT_URLCONF.rsplit(".", 1)[0]
+application = import_module(f"{config}.asgi").application
+project_routes = import_module(f"{config}.routing").websocket_urlpatterns
+
+
+@pytest.fixture(autouse=True)
+def whoami_route():
+    """/ws/whoami/ among the project's own routes (both of asgi.py's routers read this
+    list), so these tests need no example app."""
+    route = path("ws/whoami/", WhoAmI.as_asgi())
+    project_routes.insert(0, route)
+    yield
+    project_routes.remove(route)
+
 
 OWN_ORIGIN = "http://testserver"
 OTHER_ORIGIN = "https://evil.example"

@@ -136,7 +136,12 @@ async def test_the_bot_answers_each_mention_once_across_a_drop_and_a_server_rest
         await asyncio.to_thread(server.stop)
 
     mentions = [first, second, third]
-    answered = [r.getMessage() for r in caplog.records if r.getMessage().startswith("answered")]
+    logged = [record.getMessage() for record in caplog.records if record.name == "chat.bot"]
+    connects = [line.rsplit("/", 1)[1] for line in logged if line.startswith("connected to")]
+    assert connects[0] == ""  # the first time, the recent history (not answered)
+    resumed = [int(query.removeprefix("?after=")) for query in connects[1:]]
+    assert resumed and all(after >= first for after in resumed)  # then only what it missed
+    answered = [line for line in logged if line.startswith("answered")]
     assert answered == [f"answered message {id_} from {human_name}" for id_ in mentions]
     answers = [m["text"] for _, m in sorted(human.seen.items()) if m["author"] == bot_name]
     assert answers == [answer(human.seen[id_]) for id_ in mentions]  # each once, in order
