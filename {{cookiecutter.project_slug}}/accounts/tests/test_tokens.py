@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from accounts.models import AccessToken
 from accounts.tokens import MAX_TOKENS_PER_USER, create_token, hash_token
 from realtime.consumers import RealtimeConsumer
-from realtime.sessions import TOKEN_REVOKED
+from realtime.sessions import SESSION_ENDED, TOKEN_REVOKED
 from realtime.testing.fixtures import session_cookie
 
 
@@ -143,6 +143,18 @@ class TestTheHandshake:
         assert (await open_socket(token=token)) == (None, None)  # it cannot come back
         await by_other_token.disconnect()
         await by_browser.disconnect()
+
+    async def test_logging_out_closes_token_sockets_too_and_they_may_come_back(self, alice):
+        """As every socket of the user (realtime/sessions.py); the token still works."""
+        _row, token = await database_sync_to_async(create_token)(alice, "bot")
+        by_token, _ = await open_socket(token=token)
+        client = Client()
+        await database_sync_to_async(client.force_login)(alice)
+        await database_sync_to_async(client.post)(reverse("logout"))
+        assert await closed_with(by_token) == SESSION_ENDED
+        again, username = await open_socket(token=token)
+        assert username == "alice"
+        await again.disconnect()
 
 
 @pytest.mark.django_db
