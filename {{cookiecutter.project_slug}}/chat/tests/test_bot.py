@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -99,41 +100,27 @@ class Person:
             self.present = frame["members"]
 
 
-async def test_the_bot_answers_each_mention_once_across_a_drop_and_a_server_restart(
+def test_the_bot_answers_each_mention_once_across_a_drop_and_a_server_restart(
     server_env, tmp_path, caplog
 ):
     caplog.set_level(logging.INFO, logger="chat.bot")
     server = DaphneServer(server_env, tmp_path / "daphne.log")
-    await asyncio.to_thread(server.start)
+    server.start()
     proxy = FlakyProxy(server.port)  # the bot's network, which the test can cut
     slug = new_slug()
-    made = await asyncio.to_thread(users_with_tokens, server_env, slug)
+    made = users_with_tokens(server_env, slug)
     (bot_name, bot_token), (human_name, human_token) = made["bot"], made["human"]
     human = Person(server.url, slug, human_name, human_token)
-    bot = asyncio.create_task(ChatBot(proxy.url, slug, bot_token, bot_name).run())
+    bot = ChatBot(proxy.url, slug, bot_token, bot_name)
     try:
-        await human.open()
-        await human.wait_until_present(bot_name)  # in the room: what follows is new to it
-        first = await human.say(f"@{bot_name} one")
-        await human.wait_for_answer(first)
-
-        # The bot's network drops; it is mentioned while away, and meanwhile the
-        # server restarts: it resumes after the last id it saw and answers both.
-        proxy.cut()
-        second = await human.say(f"@{bot_name} two, while you are away")
-        await asyncio.to_thread(server.restart)
-        await human.open()
-        third = await human.say(f"@{bot_name} three, after a restart")
-        proxy.restore()
-        await human.wait_for_answer(second)
-        await human.wait_for_answer(third)
+        # In a thread of its own, as chat/tests/test_load.py does: once a Playwright
+        # test has run, this thread's event loop is Playwright's.
+        with ThreadPoolExecutor(1) as pool:
+            run = pool.submit(asyncio.run, talk_to(bot, human, server, proxy))
+            first, second, third = run.result()
     finally:
-        bot.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await bot
-        await human.close()
         proxy.close()
-        await asyncio.to_thread(server.stop)
+        server.stop()
 
     mentions = [first, second, third]
     logged = [record.getMessage() for record in caplog.records if record.name == "chat.bot"]
@@ -145,6 +132,34 @@ async def test_the_bot_answers_each_mention_once_across_a_drop_and_a_server_rest
     assert answered == [f"answered message {id_} from {human_name}" for id_ in mentions]
     answers = [m["text"] for _, m in sorted(human.seen.items()) if m["author"] == bot_name]
     assert answers == [answer(human.seen[id_]) for id_ in mentions]  # each once, in order
+
+
+async def talk_to(bot: ChatBot, human: Person, server: DaphneServer, proxy: FlakyProxy):
+    """Mention the bot three times: once, while its network is cut, and after a server
+    restart; return the three mentions' ids once each has been answered."""
+    running = asyncio.create_task(bot.run())
+    try:
+        await human.open()
+        await human.wait_until_present(bot.username)  # in the room: what follows is new to it
+        first = await human.say(f"@{bot.username} one")
+        await human.wait_for_answer(first)
+
+        # The bot's network drops; it is mentioned while away, and meanwhile the
+        # server restarts: it resumes after the last id it saw and answers both.
+        proxy.cut()
+        second = await human.say(f"@{bot.username} two, while you are away")
+        await asyncio.to_thread(server.restart)
+        await human.open()
+        third = await human.say(f"@{bot.username} three, after a restart")
+        proxy.restore()
+        await human.wait_for_answer(second)
+        await human.wait_for_answer(third)
+        return first, second, third
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await human.close()
 
 
 @pytest.fixture
