@@ -32,3 +32,11 @@ class SignupForm(UserCreationForm):
         if username and is_reserved_username(username):
             raise forms.ValidationError("This name is reserved. Please choose another.")
         return username
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        help_text="What will use it, e.g. “chat bot on my laptop”.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )

@@ -8,4 +8,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", views.signup, name="signup"),
     path("guest/", views.guest_login, name="guest_login"),
+    path("tokens/", views.tokens, name="tokens"),
+    path("tokens/<id:token_id>/revoke/", views.revoke_token, name="revoke_token"),
 ]

@@ -17,6 +17,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
+from accounts.tokens import TokenAuthMiddleware  # noqa: E402
 from realtime.origins import SameOriginValidator  # noqa: E402
 
 from .routing import channel_routes, http_urlpatterns, websocket_urlpatterns  # noqa: E402
@@ -27,7 +28,12 @@ application = ProtocolTypeRouter(
         "http": URLRouter([*http_urlpatterns, re_path(r"", django_asgi_app)]),
         # Browsers cannot set headers on a WebSocket, so consumers authenticate
         # with the session cookie; the Origin check stops other sites using it.
-        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Programs (bots, apps) send "Authorization: Bearer <token>" instead, which
+        # no browser page can send: they skip both (accounts/tokens.py).
+        "websocket": TokenAuthMiddleware(
+            sessions=SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+            tokens=URLRouter(websocket_urlpatterns),
+        ),
         # Background jobs sent with channel_layer.send(), run by `manage.py runworker`.
         "channel": ChannelNameRouter(channel_routes),
     }

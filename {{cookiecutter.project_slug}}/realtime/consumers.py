@@ -28,7 +28,8 @@ work as in the Channels tutorial. What it adds, for the apps to stay short:
   socket. Frames (realtime.broadcast) are written straight to the sockets; typed
   events reach each consumer's handler method. Groups are left on disconnect;
 - every signed-in socket is in its user's group (sessions.user_group): logging
-  out, deactivation or a password change closes the user's sockets everywhere;
+  out, deactivation or a password change closes the user's sockets everywhere,
+  and revoking an access token the sockets it opened;
 - presence rows kept fresh while the socket is open and removed when it closes;
 - rate limits per connection and per user (across their sockets and processes),
   and a cap on each user's sockets (realtime/ratelimit.py): a flood gets
@@ -79,6 +80,8 @@ CLOSE_CODES = {
     TOO_MANY_SOCKETS: "too many sockets open for this user; retry later with backoff",
     sessions.OTHER_USER: "the page was for another user than the session's (someone else "
     "signed in in this browser since): stop, and reload the page",
+    sessions.TOKEN_REVOKED: "the access token behind this socket was revoked: do not "
+    "reconnect with it",
 }
 
 
@@ -264,7 +267,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         await self.close(code=SERVICE_RESTART)  # the browser reconnects and resumes
 
     async def websocket_connect(self, message: dict) -> None:
-        user = self.scope.get("user")  # set by AuthMiddlewareStack (config/asgi.py)
+        # Set by AuthMiddlewareStack, or TokenAuthMiddleware for a program (config/asgi.py).
+        user = self.scope.get("user")
         signed_in = getattr(user, "is_authenticated", False)
         who = user.username if signed_in else "anonymous"
         if self.login_required and not signed_in:
@@ -360,7 +364,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             self._closing = asyncio.ensure_future(self.close(code=SERVICE_RESTART))
 
     async def realtime_force_disconnect(self, event: dict) -> None:
-        """Sent to the user's group when their session ends (realtime/sessions.py)."""
+        """Sent to the user's group when their session ends or one of their access
+        tokens is revoked (realtime/sessions.py)."""
+        if "token_id" in event and event["token_id"] != self.scope.get("access_token_id"):
+            return  # another token's sockets, or a browser's
         logger.info("ws closed %s: %s", self.path, event.get("reason", "session ended"))
         await self.close(code=event.get("code", sessions.SESSION_ENDED))
 

@@ -12,7 +12,9 @@ realtime/client.js): a socket whose session is someone else's closes with
 OTHER_USER, so a tab never sends what one user typed as another.
 
 This is the Channels pattern of a control event sent to a user's channels; use it
-for any "stop serving this user now" (a ban, an account deletion).
+for any "stop serving this user now" (a ban, an account deletion). An event that
+names a token ("token_id") closes only the sockets that token opened
+(accounts/tokens.py: revoking a personal access token).
 """
 
 from django.contrib.auth import get_user_model
@@ -24,6 +26,7 @@ SESSION_ENDED = 4401  # close code: the session behind this socket has ended
 # Close code: the page that opened this socket was for another user (its tab outlived
 # a log-out, then someone else signed in in that browser). Browsers stop retrying.
 OTHER_USER = 4409
+TOKEN_REVOKED = 4410  # close code: the access token behind this socket was revoked (do not retry)
 
 
 def user_group(user_id: int) -> str:
@@ -36,6 +39,19 @@ def end_sessions(user_id: int, reason: str) -> None:
     from .broadcast import send_event_from_sync
 
     event = {"type": "realtime.force_disconnect", "reason": reason, "code": SESSION_ENDED}
+    send_event_from_sync(user_group(user_id), event)
+
+
+def end_token_sockets(user_id: int, token_id: int) -> None:
+    """Close the sockets opened with one access token of the user, in every server process."""
+    from .broadcast import send_event_from_sync
+
+    event = {
+        "type": "realtime.force_disconnect",
+        "reason": "token revoked",
+        "code": TOKEN_REVOKED,
+        "token_id": token_id,
+    }
     send_event_from_sync(user_group(user_id), event)
 
 

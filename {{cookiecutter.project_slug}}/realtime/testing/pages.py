@@ -59,3 +59,14 @@ def header_rows(page: Page) -> int:
         else:
             rows.append([box["y"], box["y"] + box["height"]])
     return len(rows)
+
+
+def create_access_token(page: Page, base_url: str, name: str) -> str:
+    """Create a personal access token on its page, as a person would; return it as shown."""
+    page.goto(base_url)
+    page.get_by_role("link", name="Access tokens").click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_role("button", name="Create token").click()
+    shown = page.get_by_label("Your new token")
+    expect(shown).to_be_visible()
+    return shown.input_value()
