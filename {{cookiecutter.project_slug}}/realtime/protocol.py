@@ -30,9 +30,12 @@ Every frame is a JSON text message: an object whose `type` names it, with its fi
 beside it. A frame the server cannot act on gets an `error` frame back (its `about` is \
 the refused frame's type) and the connection stays open.
 
-The handshake needs the session cookie of a signed-in user and this site's `Origin`. \
-It is refused (HTTP 403) for an anonymous user, another origin, a path that is not \
-listed here, or a path naming what does not exist or is closed to the user (a room, a game)."""
+The handshake needs the session cookie of a signed-in user and this site's `Origin`, \
+or, for programs, a personal access token in an `Authorization: Bearer <token>` header \
+(no cookie or `Origin` is read then). A browser page adds `?user=<its user's id>`. \
+It is refused (HTTP 403) for an anonymous user, another origin, a wrong or revoked \
+token, a path that is not listed here, or a path naming what does not exist or is \
+closed to the user (a room, a game)."""
 CONVERTERS = {"slug": "a slug: letters, digits, - and _", "id": "a positive id"}
 PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
