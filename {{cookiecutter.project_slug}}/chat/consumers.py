@@ -3,13 +3,22 @@
 Frames (JSON, {"type": ..., ...}; envelope and validation in realtime/):
   browser -> server   chat.send {text, nonce}    chat.typing {}
                       chat.delete_message {id}   chat.remove_member {username}  (staff)
-  server -> browser   chat.history {messages, replace}   chat.message {message}
-                      chat.typing {user}         chat.presence {members}
-                      chat.message_deleted {id}
+  server -> browser   chat.presence {members}    chat.presence_changed {joined, left}
+                      chat.history {messages, replace}   chat.message {message}
+                      chat.typing {user}         chat.message_deleted {id}
                       chat.rooms {rooms: the busiest, at most 50}
                       chat.room_members {room, count}
                       error {code, message, about}
 Typed events (channel layer -> consumers): chat.force_disconnect {user_id, code}
+
+Presence: the first frame after connect is chat.presence {members}, every username
+in the room now, sorted (a user with several tabs is listed once). After it come
+only changes, chat.presence_changed {joined: [usernames], left: [usernames]}: one
+small frame per change, or per burst of changes under load (a username is in one
+list at most; apply them in order). So N people joining cost each member N small
+frames, not N lists of up to N names. A chat.presence may come again later, and
+replaces the list: after a server process died, its users' rows expire and the
+room is told who is still there.
 """
 
 from typing import Annotated
@@ -18,6 +27,7 @@ from uuid import UUID
 from channels.db import database_sync_to_async
 from pydantic import Field, StringConstraints
 
+from realtime import presence
 from realtime.broadcast import broadcast
 from realtime.consumers import RealtimeConsumer, handles
 from realtime.envelope import Inbound, ProtocolError
@@ -25,6 +35,9 @@ from realtime.envelope import Inbound, ProtocolError
 from . import services
 from .models import MAX_MESSAGE_LENGTH, Room
 from .services import LOBBY_GROUP, lobby_snapshot, messages_after, missed_too_many
+
+# This process's announcer of who came and went, for every room (one burst, one frame).
+presence_changes = presence.Changes(services.announce_presence_changes)
 
 
 class SendMessage(Inbound):
@@ -62,13 +75,17 @@ class RoomConsumer(RealtimeConsumer):
         # the browser drops the few that come both ways (same id).
         await self.join(self.room.group_name)
         await self.accept()
+        # The members first, then history; changes from the group wait until both
+        # are sent (RealtimeConsumer holds them), so the browser applies them to this list.
+        first, members = await self.enter_presence_and_list(self.room.group_name)
+        await self.send_frame("chat.presence", members=members)
         await self.send_history()
-        if await self.enter_presence(self.room.group_name):
-            await self.announce_presence()
+        if first:
+            await self.presence_changed()
 
     async def disconnect(self, code):
         if await self.leave_presence():  # the user's last tab in this room closed
-            await self.announce_presence()
+            await self.presence_changed()
 
     @handles("chat.send", SendMessage)
     async def on_send(self, message: SendMessage):
@@ -123,8 +140,8 @@ class RoomConsumer(RealtimeConsumer):
             await self.send_frame("chat.history", messages=batch, replace=False)
             cursor = batch[-1]["id"]
 
-    async def announce_presence(self):
-        await database_sync_to_async(services.announce_presence)(self.room)
+    async def presence_changed(self):
+        await presence_changes.changed(self.room.group_name, self.user.pk, self.user.username)
 
 
 class LobbyConsumer(RealtimeConsumer):
