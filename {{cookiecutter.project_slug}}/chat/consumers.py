@@ -36,6 +36,8 @@ from . import services
 from .models import MAX_MESSAGE_LENGTH, Room
 from .services import LOBBY_GROUP, lobby_snapshot, messages_after, missed_too_many
 
+HISTORY_BATCH = 100  # messages per chat.history frame when resuming
+
 # This process's announcer of who came and went, for every room (one burst, one frame).
 presence_changes = presence.Changes(services.announce_presence_changes)
 
@@ -127,18 +129,25 @@ class RoomConsumer(RealtimeConsumer):
         "replace": true instead: it shows them in place of its own, as a reload would.
         """
         cursor = self.id_param("after")
-        too_many = cursor is not None and await database_sync_to_async(missed_too_many)(
-            self.room, cursor
+        if cursor is not None:
+            # One query when fewer than a batch were missed: most reconnects.
+            batch = await database_sync_to_async(messages_after)(self.room, cursor, HISTORY_BATCH)
+            too_many = len(batch) == HISTORY_BATCH and await database_sync_to_async(
+                missed_too_many
+            )(self.room, cursor)
+            if not too_many:
+                while batch:
+                    await self.send_frame("chat.history", messages=batch, replace=False)
+                    if len(batch) < HISTORY_BATCH:
+                        return
+                    batch = await database_sync_to_async(messages_after)(
+                        self.room, batch[-1]["id"], HISTORY_BATCH
+                    )
+                return
+        recent = await database_sync_to_async(self.room.recent_messages)()
+        await self.send_frame(
+            "chat.history", messages=[m.as_frame() for m in recent], replace=cursor is not None
         )
-        if cursor is None or too_many:
-            recent = await database_sync_to_async(self.room.recent_messages)()
-            await self.send_frame(
-                "chat.history", messages=[m.as_frame() for m in recent], replace=too_many
-            )
-            return
-        while batch := await database_sync_to_async(messages_after)(self.room, cursor):
-            await self.send_frame("chat.history", messages=batch, replace=False)
-            cursor = batch[-1]["id"]
 
     async def presence_changed(self):
         await presence_changes.changed(self.room.group_name, self.user.pk, self.user.username)

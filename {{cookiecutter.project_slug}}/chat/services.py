@@ -131,10 +131,10 @@ def announce_presence_changes(group: str, users: dict[int, str]) -> None:
     """Tell the room which of `users` (id -> username) are in it now and which left,
     and the room list its new count (presence.Changes calls it, in a thread)."""
     present = presence.present_among(group, list(users))
+    count = presence.counts([group])[group]
     joined = sorted(name for user_id, name in users.items() if user_id in present)
     left = sorted(name for user_id, name in users.items() if user_id not in present)
     broadcast_from_sync(group, "chat.presence_changed", joined=joined, left=left)
-    count = presence.counts([group])[group]
     room = group.removeprefix(ROOM_GROUP_PREFIX)
     broadcast_from_sync(LOBBY_GROUP, "chat.room_members", room=room, count=count)
 

@@ -40,7 +40,8 @@ def _fresh():
 
 
 def enter(group: str, user, socket_id: str) -> bool:
-    """Record one socket of `user` in `group`; True if it is the user's first one there."""
+    """Record one socket of `user` in `group` (once per socket and group); True if it
+    is the user's first one there."""
     first, _ = enter_and_list(group, user, socket_id)
     return first
 
@@ -52,13 +53,8 @@ def enter_and_list(group: str, user, socket_id: str) -> tuple[bool, list[str]]:
     at once, both may say "first" (a repeated "joined" is harmless), never neither.
     """
     here = dict(_fresh().filter(group=group).values_list("user_id", "user__username").distinct())
-    # One statement, whether or not this socket already has a row in the group.
-    Presence.objects.bulk_create(
-        [Presence(group=group, socket_id=socket_id, user=user, last_seen=timezone.now())],
-        update_conflicts=True,
-        unique_fields=["group", "socket_id"],
-        update_fields=["user", "last_seen"],
-    )
+    # One INSERT, no transaction around it: a socket enters each group once.
+    Presence.objects.create(group=group, socket_id=socket_id, user=user, last_seen=timezone.now())
     first = user.pk not in here
     here[user.pk] = user.username
     return first, sorted(here.values())

@@ -176,6 +176,41 @@ async def test_each_join_costs_the_others_the_same_small_frame_however_many_are_
     assert len(set(cost)) == 1, cost  # the 20th join costs what the first did
 
 
+async def test_a_connect_costs_a_few_queries(ws_connect, room, alice, bob):
+    """Session, user, room, presence, the missed messages and the join announcement:
+    a reconnect storm is as many of these as there are browsers."""
+    from channels.testing import WebsocketCommunicator
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from config.asgi import application
+    from realtime.testing.fixtures import session_cookie
+
+    cursor = (await database_sync_to_async(post_system_message)(room, "seen")).id
+    for n in range(3):
+        await database_sync_to_async(post_system_message)(room, f"missed {n}")
+    headers = [
+        (b"host", b"testserver"),
+        (b"origin", b"http://testserver"),
+        (b"cookie", (await database_sync_to_async(session_cookie)(bob)).encode()),
+    ]
+    async with ws_connect("/ws/chat/lobby/", alice) as a:  # the room is not empty
+        await drain(a)
+        # Every ORM call of the consumer and of the session middleware runs in one
+        # thread (database_sync_to_async): count there.
+        capture = CaptureQueriesContext(connection)
+        await database_sync_to_async(capture.__enter__)()
+        b = WebsocketCommunicator(application, f"/ws/chat/lobby/?after={cursor}", headers=headers)
+        assert (await b.connect())[0]
+        history = await next_frame(b, "chat.history")
+        assert [m["text"] for m in history["messages"]] == ["missed 0", "missed 1", "missed 2"]
+        assert (await next_frame(a, "chat.presence_changed"))["joined"] == ["bob"]
+        await database_sync_to_async(capture.__exit__)(None, None, None)
+        queries = await database_sync_to_async(lambda: capture.captured_queries)()
+        await b.disconnect()
+    assert len(queries) <= 8, "\n".join(query["sql"] for query in queries)
+
+
 async def test_the_lobby_receives_member_counts(ws_connect, room, alice, bob):
     async with ws_connect("/ws/chat/", alice) as lobby:
         snapshot = await next_frame(lobby, "chat.rooms")
