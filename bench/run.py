@@ -631,6 +631,11 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=TEMPLATE_DIR / ".bench")
     parser.add_argument("--out", type=Path, default=TEMPLATE_DIR / "docs")
     parser.add_argument("--clients", type=int, help="sockets in the room (default 500)")
+    parser.add_argument(
+        "--sockets",
+        type=int,
+        help="sockets of the idle, small rooms, join and reconnect storm scenarios (default 1000)",
+    )
     parser.add_argument("--steady", help="RATE,MESSAGES of the steady chat load (default 20,100)")
     parser.add_argument(
         "--only", choices=["reference", "apps"], help="measure one side only (for profiling)"
@@ -639,6 +644,10 @@ def main() -> None:
     size = TINY if args.tiny else Size()
     if args.clients:
         size.clients = args.clients
+    if args.sockets:
+        size.idle = size.joiners = args.sockets
+        size.storm = (args.sockets, size.storm[1])
+        size.small_rooms = (args.sockets // size.small_rooms[1], size.small_rooms[1])
     if args.steady:
         rate, messages = (int(part) for part in args.steady.split(","))
         size.steady = (rate, messages)
