@@ -43,6 +43,9 @@ from realtime.testing.processes import free_port, stop_process, wait_for_port  #
 DAPHNE_LIMITS = ["--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"]
 
 
+SCENARIOS = {"idle", "chat", "light", "small", "join", "notifications", "game", "reconnect"}
+
+
 @dataclass
 class Size:
     clients: int = 500  # sockets in the room / on the notifications page
@@ -456,23 +459,30 @@ class Bench:
         )
         self.collect("apps", "game", load, self.drive([spec]))
 
-    def run(self, targets: list[str]) -> None:
+    def run(self, targets: list[str], scenarios: set[str] = SCENARIOS) -> None:
         data = self.prepare()
         size = self.size
         for target in targets:
             self.daphne, port = self.serve(target)
             try:
-                self.idle(target, self.daphne, port, data)
-                for rate, messages in (size.fast, size.steady):
-                    self.chat(target, port, data, rate, messages)
-                clients, rate, messages = size.light
-                self.chat(target, port, data, rate, messages, clients, "light load")
-                self.small_rooms(target, port, data)
-                self.join_storm(target, port, data)
-                if target == "apps":
+                if "idle" in scenarios:
+                    self.idle(target, self.daphne, port, data)
+                if "chat" in scenarios:
+                    for rate, messages in (size.fast, size.steady):
+                        self.chat(target, port, data, rate, messages)
+                if "light" in scenarios:
+                    clients, rate, messages = size.light
+                    self.chat(target, port, data, rate, messages, clients, "light load")
+                if "small" in scenarios:
+                    self.small_rooms(target, port, data)
+                if "join" in scenarios:
+                    self.join_storm(target, port, data)
+                if target == "apps" and "notifications" in scenarios:
                     self.notifications(port, data)
+                if target == "apps" and "game" in scenarios:
                     self.game(port, data)
-                self.reconnect_storm(target, port, data)
+                if "reconnect" in scenarios:
+                    self.reconnect_storm(target, port, data)
             finally:
                 stop_process(self.daphne)
 
@@ -638,6 +648,10 @@ def main() -> None:
     )
     parser.add_argument("--steady", help="RATE,MESSAGES of the steady chat load (default 20,100)")
     parser.add_argument(
+        "--scenarios",
+        help=f"comma-separated, some of: {', '.join(sorted(SCENARIOS))} (default: all)",
+    )
+    parser.add_argument(
         "--only", choices=["reference", "apps"], help="measure one side only (for profiling)"
     )
     args = parser.parse_args()
@@ -658,7 +672,10 @@ def main() -> None:
     print(f"Benchmark on {machine()}; project {project}", flush=True)
     bench = Bench(project, args.work.resolve(), size)
     try:
-        bench.run([args.only] if args.only else ["reference", "apps"])
+        scenarios = set(args.scenarios.split(",")) if args.scenarios else SCENARIOS
+        if scenarios - SCENARIOS:
+            parser.error(f"unknown scenarios: {', '.join(sorted(scenarios - SCENARIOS))}")
+        bench.run([args.only] if args.only else ["reference", "apps"], scenarios)
     finally:
         bench.close()
     report = "\n".join(
