@@ -8,11 +8,19 @@ core layer, and drives it with load-client processes (bench/client.py):
 - chat:    N sockets in one room, messages sent at a fixed rate by some of them;
 - notifications: N sockets, announcements made through the project's service
            and fanned out by its background worker;
-- game:    two players moving in turn, watched by spectators.
+- game:    two players moving in turn, watched by spectators;
+- small rooms: many rooms of 4, each chatting at 1 message/s (the common shape);
+- light load: 20 sockets in one room, 20 messages 50 ms apart;
+- presence join storm: N people (one socket each) open one room at once; every
+           socket's "here now" list must end up naming everyone; counts the bytes;
+- reconnect storm: N open sockets, daphne killed (SIGKILL) and started again,
+           messages posted while it was down; time until every socket is back
+           and, for the apps, has resumed every missed message.
 
-The idle and chat scenarios also run against bench/reference.py, the tutorial's
-ChatConsumer, on the same daphne, settings and Redis. Prints a markdown table
-and writes it with a plot (PNG) to --out.
+Every scenario but notifications and game also runs against bench/reference.py,
+the tutorial's ChatConsumer, on the same daphne, settings and Redis (it has no
+presence and no history: there it measures connecting and delivering only).
+Prints a markdown table and writes it with a plot (PNG) to --out.
 """
 
 import argparse
@@ -35,6 +43,9 @@ from realtime.testing.processes import free_port, stop_process, wait_for_port  #
 DAPHNE_LIMITS = ["--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"]
 
 
+SCENARIOS = {"idle", "chat", "light", "small", "join", "notifications", "game", "reconnect"}
+
+
 @dataclass
 class Size:
     clients: int = 500  # sockets in the room / on the notifications page
@@ -50,6 +61,11 @@ class Size:
     spectators: int = 200
     games: int = 3
     moves_per_second: float = 10
+    light: tuple[int, int, int] = (20, 20, 20)  # sockets, messages/s, messages
+    small_rooms: tuple[int, int] = (250, 4)  # rooms, sockets per room
+    small_messages: int = 20  # per room, at 1 a second
+    joiners: int = 1000  # presence join storm: sockets, one user each
+    storm: tuple[int, int] = (1000, 5)  # reconnect storm: sockets, messages missed
     drain_seconds: float = 90
 
 
@@ -63,6 +79,11 @@ TINY = Size(
     announcements=(2, 2),
     spectators=4,
     games=1,
+    light=(6, 20, 5),
+    small_rooms=(3, 4),
+    small_messages=3,
+    joiners=12,
+    storm=(12, 2),
     drain_seconds=30,
 )
 
@@ -79,6 +100,9 @@ class Result:
     connects_per_second: float = 0.0
     connect_retries: int = 0
     kb_per_connection: float | None = None
+    frames: int = 0  # frames and bytes the load clients received (join storm)
+    bytes: int = 0
+    sockets: int = 0
 
     @property
     def lost(self) -> int:
@@ -106,6 +130,7 @@ class Bench:
         self.python = str(project / ".venv" / "bin" / "python")
         self.results: list[Result] = []
         self.redis: subprocess.Popen | None = None
+        self.daphne: subprocess.Popen | None = None  # the server under test now
         redis_url = os.environ.get("REDIS_URL") or self.start_redis()
         self.env = {
             **os.environ,
@@ -150,14 +175,13 @@ class Bench:
     def prepare(self) -> dict:
         self.manage("manage.py", "migrate", "--noinput")
         size = self.size
-        return json.loads(
-            self.manage(str(BENCH_DIR / "prepare.py"), str(size.users), str(size.games))
-        )
+        counts = (size.users, size.games, size.joiners, size.small_rooms[0])
+        return json.loads(self.manage(str(BENCH_DIR / "prepare.py"), *map(str, counts)))
 
-    def serve(self, target: str) -> tuple[subprocess.Popen, int]:
-        port = free_port()
+    def serve(self, target: str, port: int | None = None) -> tuple[subprocess.Popen, int]:
+        port = port or free_port()
         app = "reference:application" if target == "reference" else "config.asgi:application"
-        log = (self.work / f"daphne-{target}.log").open("w")
+        log = (self.work / f"daphne-{target}.log").open("a")
         daphne = subprocess.Popen(
             [
                 str(self.project / ".venv" / "bin" / "daphne"),
@@ -193,9 +217,8 @@ class Bench:
             line = client.stdout.readline()
             if line.strip() != "ready":
                 raise RuntimeError(f"a load client failed before starting: {line!r}")
-        if between:
-            between()
-        start_at = time.time() + 0.5
+        # `between` may name the start time itself (the reconnect storm: the restart).
+        start_at = (between() if between else None) or time.time() + 0.5
         for client in clients:
             client.stdin.write(f"go {start_at}\n")
             client.stdin.flush()
@@ -232,11 +255,13 @@ class Bench:
             result.received += output["received"]
             result.expected += output["expected"]
             result.connect_retries += output["connect_retries"]
+            result.frames += output["frames"]
+            result.bytes += output["bytes"]
         sends = [o["first_send"] for o in outputs if o["first_send"]]
         ends = [o["last_delivery"] for o in outputs if o["last_delivery"]]
         if sends and ends:
             result.seconds = max(ends) - min(sends)
-        sockets = sum(o["sockets"] for o in outputs)
+        sockets = result.sockets = sum(o["sockets"] for o in outputs)
         slowest = max(o["connect_seconds"] for o in outputs)
         result.connects_per_second = sockets / slowest if slowest else 0.0
         self.results.append(result)
@@ -264,8 +289,17 @@ class Bench:
         result = self.collect(target, "idle", f"{self.size.idle} open sockets", outputs)
         result.kb_per_connection = (readings["after"] - before) / self.size.idle
 
-    def chat(self, target: str, port: int, data: dict, rate: int, messages: int) -> None:
-        clients = self.size.clients
+    def chat(
+        self,
+        target: str,
+        port: int,
+        data: dict,
+        rate: int,
+        messages: int,
+        clients: int | None = None,
+        scenario: str = "chat room",
+    ) -> None:
+        clients = clients or self.size.clients
         sender_count = max(1, math.ceil(rate / 4))  # 4 a second each: under the rate limit
         path = "/ws/chat/bench/" if target == "reference" else "/ws/chat/bench/?after=999999999"
         specs, next_sender = [], 0
@@ -290,7 +324,87 @@ class Bench:
                 )
             )
         load = f"{clients} sockets, {messages} msgs at {rate}/s"
-        self.collect(target, "chat room", load, self.drive(specs))
+        self.collect(target, scenario, load, self.drive(specs))
+
+    def small_rooms(self, target: str, port: int, data: dict) -> None:
+        count, size = self.size.small_rooms
+        messages = self.size.small_messages
+        query = "" if target == "reference" else "?after=999999999"
+        rooms = [[f"/ws/chat/{slug}/{query}", size] for slug in data["small_rooms"]]
+        shares = self.split(count)
+        specs = []
+        for process, share in enumerate(shares):
+            mine, rooms = rooms[:share], rooms[share:]
+            specs.append(
+                self.base_spec(
+                    port,
+                    data,
+                    process,
+                    kind="rooms",
+                    flavor=target,
+                    rooms=mine,
+                    sockets=share * size,
+                    messages=messages,
+                    rate=1,
+                    send_seconds=messages,
+                )
+            )
+        load = f"{count * size} sockets in {count} rooms of {size}, 1 msg/s each"
+        self.collect(target, "small rooms", load, self.drive(specs))
+
+    def join_storm(self, target: str, port: int, data: dict) -> None:
+        """N users open one room at once, one socket each (presence counts users)."""
+        joiners = self.size.joiners
+        query = "" if target == "reference" else "?after=999999999"
+        specs = [
+            {
+                **self.base_spec(port, data, process),
+                "kind": "join",
+                "flavor": target,
+                "path": f"/ws/chat/presence/{query}",
+                "cookies": data["join_cookies"][sum(self.split(joiners)[:process]) :],
+                "usernames": data["join_usernames"],
+                "sockets": share,
+                "send_seconds": 0,
+            }
+            for process, share in enumerate(self.split(joiners))
+        ]
+        load = f"{joiners} sockets of {joiners} users join one room"
+        self.collect(target, "join storm", load, self.drive(specs))
+
+    def reconnect_storm(self, target: str, port: int, data: dict) -> None:
+        """Kill daphne (self.daphne) under N open sockets, post while it is down, and
+        start it again on the same port (self.daphne again)."""
+        sockets, missed = self.size.storm
+
+        def restart() -> float:
+            self.daphne.kill()  # no goodbye: as a crash or an OOM kill
+            self.daphne.wait()
+            if target == "apps":
+                self.manage(str(BENCH_DIR / "post.py"), "storm", str(missed))
+            restarted_at = time.time()
+            self.daphne, _ = self.serve(target, port)
+            return restarted_at
+
+        specs = [
+            self.base_spec(
+                port,
+                data,
+                process,
+                kind="reconnect",
+                flavor=target,
+                path="/ws/chat/storm/",
+                sockets=share,
+                missed=missed,
+                send_seconds=0,
+                # Browsers back off up to 15 s between attempts (client.js): after a
+                # slow restart the last one may come back that long after the server.
+                drain_seconds=max(self.size.drain_seconds, 60),
+            )
+            for process, share in enumerate(self.split(sockets))
+        ]
+        load = f"{sockets} sockets, daphne killed and restarted"
+        self.collect(target, "reconnect storm", load, self.drive(specs, between=restart))
 
     def notifications(self, port: int, data: dict) -> None:
         rate, total = self.size.announcements
@@ -345,20 +459,32 @@ class Bench:
         )
         self.collect("apps", "game", load, self.drive([spec]))
 
-    def run(self, targets: list[str]) -> None:
+    def run(self, targets: list[str], scenarios: set[str] = SCENARIOS) -> None:
         data = self.prepare()
         size = self.size
         for target in targets:
-            daphne, port = self.serve(target)
+            self.daphne, port = self.serve(target)
             try:
-                self.idle(target, daphne, port, data)
-                for rate, messages in (size.fast, size.steady):
-                    self.chat(target, port, data, rate, messages)
-                if target == "apps":
+                if "idle" in scenarios:
+                    self.idle(target, self.daphne, port, data)
+                if "chat" in scenarios:
+                    for rate, messages in (size.fast, size.steady):
+                        self.chat(target, port, data, rate, messages)
+                if "light" in scenarios:
+                    clients, rate, messages = size.light
+                    self.chat(target, port, data, rate, messages, clients, "light load")
+                if "small" in scenarios:
+                    self.small_rooms(target, port, data)
+                if "join" in scenarios:
+                    self.join_storm(target, port, data)
+                if target == "apps" and "notifications" in scenarios:
                     self.notifications(port, data)
+                if target == "apps" and "game" in scenarios:
                     self.game(port, data)
+                if "reconnect" in scenarios:
+                    self.reconnect_storm(target, port, data)
             finally:
-                stop_process(daphne)
+                stop_process(self.daphne)
 
     def close(self) -> None:
         if self.redis:
@@ -374,6 +500,10 @@ def ms(seconds: float | None) -> str:
     return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
 
 
+def byte_size(count: float) -> str:
+    return f"{count / 1e6:,.1f} MB" if count >= 1e6 else f"{count / 1e3:,.1f} KB"
+
+
 def summary(result: Result) -> str:
     if result.kb_per_connection is not None:
         return f"{result.kb_per_connection:.1f} KB/connection, {result.connects_per_second:,.0f} connects/s"
@@ -383,6 +513,11 @@ def summary(result: Result) -> str:
     )
 
 
+# Their p50 and p99 are the time until each socket was done (see client.py), and
+# they deliver nothing per second: the table shows "-" there and the plot leaves them out.
+STORMS = ("join storm", "reconnect storm")
+
+
 def table(results: list[Result]) -> str:
     lines = [
         "| consumer | scenario | load | deliveries/s | p50 | p99 | max | lost | connects/s | memory/connection |",
@@ -390,10 +525,11 @@ def table(results: list[Result]) -> str:
     ]
     for r in results:
         idle = r.kb_per_connection is not None
+        rate = "-" if idle or r.scenario in STORMS else f"{r.deliveries_per_second:,.0f}"
         lines.append(
             f"| {'tutorial ChatConsumer' if r.target == 'reference' else 'generated apps'} "
             f"| {r.scenario} | {r.load} "
-            f"| {'-' if idle else f'{r.deliveries_per_second:,.0f}'} "
+            f"| {rate} "
             f"| {'-' if idle else ms(r.percentile(0.5))} | {'-' if idle else ms(r.percentile(0.99))} "
             f"| {'-' if idle else ms(max(r.latencies, default=None))} | {'-' if idle else r.lost} "
             f"| {r.connects_per_second:,.0f}{f' ({r.connect_retries} retried)' if r.connect_retries else ''} "
@@ -403,6 +539,7 @@ def table(results: list[Result]) -> str:
 
 
 def ratios(results: list[Result]) -> list[str]:
+    """One line per scenario measured on both sides, comparing them."""
     found = {(r.target, r.scenario, r.load): r for r in results}
     lines = []
     for (target, scenario, load), apps in found.items():
@@ -414,10 +551,35 @@ def ratios(results: list[Result]) -> list[str]:
                 f"- {load}: {apps.kb_per_connection:.1f} KB per idle connection for the apps, "
                 f"{reference.kb_per_connection:.1f} KB for the tutorial consumer."
             )
+        elif scenario == "join storm":
+            lines.append(
+                f"- {scenario}, {load}: every socket's list named everyone after "
+                f"{ms(max(apps.latencies, default=None))} (p50 {ms(apps.percentile(0.5))}); "
+                f"the sockets received {byte_size(apps.bytes)} in {apps.frames:,} frames, "
+                f"{byte_size(apps.bytes / max(1, apps.sockets))} per socket; "
+                f"connects/s {apps.connects_per_second:,.0f} against the tutorial "
+                f"consumer's {reference.connects_per_second:,.0f} (it has no presence)."
+            )
+        elif scenario == "reconnect storm":
+            lines.append(
+                f"- {scenario}, {apps.sockets:,} sockets: every socket back and resumed (all "
+                f"{apps.expected // max(1, apps.sockets)} messages posted while it was down) "
+                f"{ms(max(apps.latencies, default=None))} after the restart began "
+                f"(p50 {ms(apps.percentile(0.5))}, lost {apps.lost}); the tutorial consumer's "
+                f"back after {ms(max(reference.latencies, default=None))} "
+                f"(p50 {ms(reference.percentile(0.5))}; it has nothing to resume)."
+            )
+        elif scenario == "light load":
+            lines.append(
+                f"- {scenario}, {load}: p50 {ms(apps.percentile(0.5))} and p99 "
+                f"{ms(apps.percentile(0.99))} for the apps, p50 {ms(reference.percentile(0.5))} "
+                f"and p99 {ms(reference.percentile(0.99))} for the tutorial consumer."
+            )
         elif reference.deliveries_per_second:
             ratio = apps.deliveries_per_second / reference.deliveries_per_second
             lines.append(
-                f"- {scenario}, {load}: the apps deliver {ratio:.1f}x as many messages per second."
+                f"- {scenario}, {load}: the apps deliver {ratio:.1f}x as many messages per second"
+                f" (p99 {ms(apps.percentile(0.99))} against {ms(reference.percentile(0.99))})."
             )
     return lines
 
@@ -428,7 +590,7 @@ def plot(results: list[Result], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    timed = [r for r in results if r.kb_per_connection is None]
+    timed = [r for r in results if r.kb_per_connection is None and r.scenario not in STORMS]
     labels = [
         f"{'tutorial' if r.target == 'reference' else 'apps'}\n{r.scenario}\n{r.load.replace(', ', chr(10))}"
         for r in timed
@@ -479,7 +641,16 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=TEMPLATE_DIR / ".bench")
     parser.add_argument("--out", type=Path, default=TEMPLATE_DIR / "docs")
     parser.add_argument("--clients", type=int, help="sockets in the room (default 500)")
+    parser.add_argument(
+        "--sockets",
+        type=int,
+        help="sockets of the idle, small rooms, join and reconnect storm scenarios (default 1000)",
+    )
     parser.add_argument("--steady", help="RATE,MESSAGES of the steady chat load (default 20,100)")
+    parser.add_argument(
+        "--scenarios",
+        help=f"comma-separated, some of: {', '.join(sorted(SCENARIOS))} (default: all)",
+    )
     parser.add_argument(
         "--only", choices=["reference", "apps"], help="measure one side only (for profiling)"
     )
@@ -487,17 +658,24 @@ def main() -> None:
     size = TINY if args.tiny else Size()
     if args.clients:
         size.clients = args.clients
+    if args.sockets:
+        size.idle = size.joiners = args.sockets
+        size.storm = (args.sockets, size.storm[1])
+        size.small_rooms = (args.sockets // size.small_rooms[1], size.small_rooms[1])
     if args.steady:
         rate, messages = (int(part) for part in args.steady.split(","))
         size.steady = (rate, messages)
     args.work.mkdir(parents=True, exist_ok=True)
-    for stale in ("bench.sqlite3",):
+    for stale in ("bench.sqlite3", "daphne-apps.log", "daphne-reference.log"):
         (args.work / stale).unlink(missing_ok=True)
     project = args.project.resolve() if args.project else bake(args.work)
     print(f"Benchmark on {machine()}; project {project}", flush=True)
     bench = Bench(project, args.work.resolve(), size)
     try:
-        bench.run([args.only] if args.only else ["reference", "apps"])
+        scenarios = set(args.scenarios.split(",")) if args.scenarios else SCENARIOS
+        if scenarios - SCENARIOS:
+            parser.error(f"unknown scenarios: {', '.join(sorted(scenarios - SCENARIOS))}")
+        bench.run([args.only] if args.only else ["reference", "apps"], scenarios)
     finally:
         bench.close()
     report = "\n".join(

@@ -4,6 +4,15 @@ Frames are JSON, {"type": ..., ...} (envelope and validation in realtime/): each
 consumer's @handles methods take the browser's, its `sends` lists its own, and
 docs/asyncapi.json (`make protocol`) documents both.
 Typed events (channel layer -> consumers): chat.force_disconnect {user_id, code}
+
+Presence: the first frame after connect is chat.presence {members}, every username
+in the room now, sorted (a user with several tabs is listed once). After it come
+only changes, chat.presence_changed {joined: [usernames], left: [usernames]}: one
+small frame per change, or per burst of changes under load (a username is in one
+list at most; apply them in order). So N people joining cost each member N small
+frames, not N lists of up to N names. A chat.presence may come again later, and
+replaces the list: after a server process died, its users' rows expire and the
+room is told who is still there.
 """
 
 from datetime import datetime
@@ -13,6 +22,7 @@ from uuid import UUID
 from channels.db import database_sync_to_async
 from pydantic import Field, StringConstraints
 
+from realtime import presence
 from realtime.broadcast import broadcast
 from realtime.consumers import RealtimeConsumer, handles
 from realtime.envelope import Inbound, Outbound, ProtocolError
@@ -27,6 +37,9 @@ from .services import (
     messages_after,
     missed_too_many,
 )
+
+# This process's announcer of who came and went, for every room (one burst, one frame).
+presence_changes = presence.Changes(services.announce_presence_changes)
 
 
 class SendMessage(Inbound):
@@ -84,6 +97,7 @@ class RoomConsumer(RealtimeConsumer):
         "chat.message": {"message": ChatMessage},
         "chat.typing": {"user": str},
         "chat.presence": {"members": list[str]},
+        "chat.presence_changed": {"joined": list[str], "left": list[str]},
         "chat.message_deleted": {"id": int},
     }
     closes = {REMOVED: "removed from this room by a moderator: do not reconnect"}
@@ -100,13 +114,17 @@ class RoomConsumer(RealtimeConsumer):
         # the browser drops the few that come both ways (same id).
         await self.join(self.room.group_name)
         await self.accept()
+        # The members first, then history; changes from the group wait until both
+        # are sent (RealtimeConsumer holds them), so the browser applies them to this list.
+        first, members = await self.enter_presence_and_list(self.room.group_name)
+        await self.send_frame("chat.presence", members=members)
         await self.send_history()
-        if await self.enter_presence(self.room.group_name):
-            await self.announce_presence()
+        if first:
+            await self.presence_changed()
 
     async def disconnect(self, code):
         if await self.leave_presence():  # the user's last tab in this room closed
-            await self.announce_presence()
+            await self.presence_changed()
 
     @handles("chat.send", SendMessage)
     async def on_send(self, message: SendMessage):
@@ -148,26 +166,29 @@ class RoomConsumer(RealtimeConsumer):
         "replace": true instead: it shows them in place of its own, as a reload would.
         """
         cursor = self.id_param("after")
-        too_many = cursor is not None and await database_sync_to_async(missed_too_many)(
-            self.room, cursor
-        )
-        if cursor is None or too_many:
-            recent = await database_sync_to_async(self.room.recent_messages)()
-            await self.send_frame(
-                "chat.history", messages=[m.as_frame() for m in recent], replace=too_many
-            )
-            return
-        # Pages of up to RESUME_PAGE; the last one is shorter, empty if nothing was newer,
-        # so a page always learns that it has caught up.
-        while True:
+        if cursor is not None:
+            # One query when fewer than a page were missed: most reconnects.
             batch = await database_sync_to_async(messages_after)(self.room, cursor, RESUME_PAGE)
-            await self.send_frame("chat.history", messages=batch, replace=False)
-            if len(batch) < RESUME_PAGE:
-                return
-            cursor = batch[-1]["id"]
+            too_many = len(batch) == RESUME_PAGE and await database_sync_to_async(
+                missed_too_many
+            )(self.room, cursor)
+            if not too_many:
+                # Pages of up to RESUME_PAGE; the last one is shorter, empty if nothing
+                # was newer, so a page always learns that it has caught up.
+                while True:
+                    await self.send_frame("chat.history", messages=batch, replace=False)
+                    if len(batch) < RESUME_PAGE:
+                        return
+                    batch = await database_sync_to_async(messages_after)(
+                        self.room, batch[-1]["id"], RESUME_PAGE
+                    )
+        recent = await database_sync_to_async(self.room.recent_messages)()
+        await self.send_frame(
+            "chat.history", messages=[m.as_frame() for m in recent], replace=cursor is not None
+        )
 
-    async def announce_presence(self):
-        await database_sync_to_async(services.announce_presence)(self.room)
+    async def presence_changed(self):
+        await presence_changes.changed(self.room.group_name, self.user.pk, self.user.username)
 
 
 class LobbyConsumer(RealtimeConsumer):

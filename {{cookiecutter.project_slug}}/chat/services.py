@@ -128,8 +128,22 @@ def delete_message(room: Room, message_id: int, moderator) -> None:
     )
 
 
+def announce_presence_changes(group: str, users: dict[int, str]) -> None:
+    """Tell the room which of `users` (id -> username) are in it now and which left,
+    and the room list its new count (presence.Changes calls it, in a thread)."""
+    present = presence.present_among(group, list(users))
+    count = presence.counts([group])[group]
+    joined = sorted(name for user_id, name in users.items() if user_id in present)
+    left = sorted(name for user_id, name in users.items() if user_id not in present)
+    broadcast_from_sync(group, "chat.presence_changed", joined=joined, left=left)
+    room = group.removeprefix(ROOM_GROUP_PREFIX)
+    broadcast_from_sync(LOBBY_GROUP, "chat.room_members", room=room, count=count)
+
+
 def announce_presence(room: Room) -> None:
-    """Tell the room who is in it now, and the room list its new count."""
+    """Tell the room who is in it now (the whole list: browsers replace theirs), and
+    the room list its new count. Only for corrections (expired rows): a join or a
+    leave is announced as a change (announce_presence_changes)."""
     members = presence.members(room.group_name)
     broadcast_from_sync(room.group_name, "chat.presence", members=members)
     broadcast_from_sync(LOBBY_GROUP, "chat.room_members", room=room.slug, count=len(members))

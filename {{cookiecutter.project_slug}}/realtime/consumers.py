@@ -386,9 +386,16 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         """Count this socket's user as present in `group`; True if they were not already.
 
         The hub refreshes the row while the socket stays open."""
-        first = await database_sync_to_async(presence.enter)(group, self.user, self.socket_id)
-        self.in_presence = True
+        first, _ = await self.enter_presence_and_list(group)
         return first
+
+    async def enter_presence_and_list(self, group: str) -> tuple[bool, list[str]]:
+        """enter_presence(), and who is in `group` now (usernames, sorted), in one go."""
+        first, members = await database_sync_to_async(presence.enter_and_list)(
+            group, self.user, self.socket_id
+        )
+        self.in_presence = True
+        return first, members
 
     async def leave_presence(self) -> list[str]:
         """Remove this socket's presence; return the groups its user has now left entirely."""

@@ -2,7 +2,9 @@
 
 Each open socket is one Presence row; a user counts once however many tabs
 they have open. These are plain sync functions: consumers call them through
-`database_sync_to_async`, views and commands call them directly.
+`database_sync_to_async`, views and commands call them directly. `Changes`,
+at the end, is the async part: it tells a group who came and went, one small
+frame per burst of changes instead of the whole list per change.
 
 A row counts only while it is fresh: the hub refreshes its sockets' rows, and
 disconnect() deletes them. A killed process does neither, so every query here
@@ -11,9 +13,12 @@ purge them (purge_expired) and tell the groups' apps (signals.presence_expired),
 so the people still there see the dead process's users leave.
 """
 
+import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import Count
@@ -35,14 +40,24 @@ def _fresh():
 
 
 def enter(group: str, user, socket_id: str) -> bool:
-    """Record one socket of `user` in `group`; True if it is the user's first one there."""
-    already_here = _fresh().filter(group=group, user=user).exists()
-    Presence.objects.update_or_create(
-        group=group,
-        socket_id=socket_id,
-        defaults={"user": user, "last_seen": timezone.now()},
-    )
-    return not already_here
+    """Record one socket of `user` in `group` (once per socket and group); True if it
+    is the user's first one there."""
+    first, _ = enter_and_list(group, user, socket_id)
+    return first
+
+
+def enter_and_list(group: str, user, socket_id: str) -> tuple[bool, list[str]]:
+    """enter(), and who is in `group` now (usernames, sorted), in two queries.
+
+    The list is read before the row is written: of two tabs of one user opening
+    at once, both may say "first" (a repeated "joined" is harmless), never neither.
+    """
+    here = dict(_fresh().filter(group=group).values_list("user_id", "user__username").distinct())
+    # One INSERT, no transaction around it: a socket enters each group once.
+    Presence.objects.create(group=group, socket_id=socket_id, user=user, last_seen=timezone.now())
+    first = user.pk not in here
+    here[user.pk] = user.username
+    return first, sorted(here.values())
 
 
 def leave(socket_id: str) -> list[str]:
@@ -66,6 +81,12 @@ def members(group: str) -> list[str]:
     """Usernames present in `group`, sorted."""
     names = _fresh().filter(group=group).values_list("user__username", flat=True).distinct()
     return sorted(names)
+
+
+def present_among(group: str, user_ids: list[int]) -> set[int]:
+    """Which of `user_ids` have a fresh row in `group` (the query reads no one else)."""
+    rows = _fresh().filter(group=group, user_id__in=user_ids).values_list("user_id", flat=True)
+    return set(rows)
 
 
 def counts(groups: list[str]) -> dict[str, int]:
@@ -118,3 +139,49 @@ def purge_expired() -> None:
     for receiver, result in signals.presence_expired.send_robust(sender=Presence, groups=groups):
         if isinstance(result, Exception):
             logger.error("presence_expired receiver %s failed: %r", receiver.__qualname__, result)
+
+
+class Changes:
+    """Tells a group whose presence changed, one announcement per burst (one per process).
+
+    Call `await changes.changed(group, user_id, username)` once a user's first socket
+    entered `group` or their last one left it. Whoever finds no announcement of that
+    group in flight makes it at once: an idle server adds no delay. Changes that come
+    while one is in flight wait for it, and the first of them announces them all,
+    so a storm of joins costs a few frames instead of one per join. Each caller
+    returns once its change is announced.
+
+    `announce(group, {user_id: username})` is a sync function (run through
+    database_sync_to_async) that reads which of them are in the group now and says
+    so: it announces the state at that moment, not the event, so changes that raced
+    each other across processes still end on what the database holds.
+
+    What it holds is bounded: one pending batch per group with sockets in this
+    process, at most one entry per user with a socket there.
+    """
+
+    def __init__(self, announce: Callable[[str, dict[int, str]], None]) -> None:
+        self.announce = announce
+        self.groups: dict[str, _Pending] = {}
+
+    async def changed(self, group: str, user_id: int, username: str) -> None:
+        pending = self.groups.get(group)
+        if pending is None:
+            pending = self.groups[group] = _Pending()
+        batch = pending.batch
+        batch[user_id] = username
+        try:
+            async with pending.lock:
+                if batch is pending.batch:  # nobody has announced it yet: this caller does
+                    pending.batch = {}
+                    await database_sync_to_async(self.announce)(group, batch)
+        finally:
+            idle = not pending.batch and not pending.lock.locked()
+            if idle and self.groups.get(group) is pending:
+                del self.groups[group]
+
+
+class _Pending:
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()  # one announcement of the group at a time
+        self.batch: dict[int, str] = {}  # user id -> username, changed since the last one

@@ -1,5 +1,6 @@
 """The chat consumers through the project's real stack: origin check, session auth, URL routing."""
 
+import contextlib
 import json
 import logging
 
@@ -140,15 +141,82 @@ async def test_a_resume_with_nothing_newer_gets_an_empty_history(ws_connect, roo
     assert (history["messages"], history["replace"]) == ([], False)
 
 
-async def test_presence_counts_a_user_once_and_updates_on_leave(ws_connect, room, alice, bob):
+async def test_the_first_frame_is_the_member_list_then_only_changes(ws_connect, room, alice, bob):
     async with ws_connect("/ws/chat/lobby/", alice) as a:
-        assert (await next_frame(a, "chat.presence"))["members"] == ["alice"]
+        assert await a.receive_json_from() == {"type": "chat.presence", "members": ["alice"]}
+        assert (await next_frame(a, "chat.presence_changed"))["joined"] == ["alice"]
         async with ws_connect("/ws/chat/lobby/", bob) as b:
-            assert (await next_frame(a, "chat.presence"))["members"] == ["alice", "bob"]
+            assert await b.receive_json_from() == {
+                "type": "chat.presence",
+                "members": ["alice", "bob"],
+            }
+            changed = await next_frame(a, "chat.presence_changed")
+            assert (changed["joined"], changed["left"]) == (["bob"], [])
             async with ws_connect("/ws/chat/lobby/", bob):  # a second tab: no change
                 await b.send_json_to({"type": "chat.typing"})
-                assert (await next_frame(a, "chat.typing"))["user"] == "bob"
-        assert (await next_frame(a, "chat.presence"))["members"] == ["alice"]
+                assert (await a.receive_json_from())["type"] == "chat.typing"
+            await b.send_json_to({"type": "chat.typing"})  # the second tab closed: no change
+            assert (await a.receive_json_from())["type"] == "chat.typing"
+        changed = await next_frame(a, "chat.presence_changed")
+        assert (changed["joined"], changed["left"]) == ([], ["bob"])
+
+
+async def test_each_join_costs_the_others_the_same_small_frame_however_many_are_here(
+    ws_connect, room, alice, django_user_model
+):
+    """N joins cost a member N small frames (linear), not N lists of up to N names."""
+    people = await database_sync_to_async(
+        lambda: [django_user_model.objects.create_user(f"user-{n:02d}") for n in range(20)]
+    )()
+    cost = []  # bytes the first member receives for each join
+    async with contextlib.AsyncExitStack() as sockets:
+        watcher = await sockets.enter_async_context(ws_connect("/ws/chat/lobby/", alice))
+        await drain(watcher)
+        for person in people:
+            await sockets.enter_async_context(ws_connect("/ws/chat/lobby/", person))
+            frames = [await watcher.receive_from()]
+            while await watcher.receive_nothing(timeout=0.2) is False:
+                frames.append(await watcher.receive_from())
+            assert [json.loads(f) for f in frames] == [
+                {"type": "chat.presence_changed", "joined": [person.username], "left": []}
+            ]
+            cost.append(sum(len(frame.encode()) for frame in frames))
+    assert len(set(cost)) == 1, cost  # the 20th join costs what the first did
+
+
+async def test_a_connect_costs_a_few_queries(ws_connect, room, alice, bob):
+    """Session, user, room, presence, the missed messages and the join announcement:
+    a reconnect storm is as many of these as there are browsers."""
+    from channels.testing import WebsocketCommunicator
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from config.asgi import application
+    from realtime.testing.fixtures import session_cookie
+
+    cursor = (await database_sync_to_async(post_system_message)(room, "seen")).id
+    for n in range(3):
+        await database_sync_to_async(post_system_message)(room, f"missed {n}")
+    headers = [
+        (b"host", b"testserver"),
+        (b"origin", b"http://testserver"),
+        (b"cookie", (await database_sync_to_async(session_cookie)(bob)).encode()),
+    ]
+    async with ws_connect("/ws/chat/lobby/", alice) as a:  # the room is not empty
+        await drain(a)
+        # Every ORM call of the consumer and of the session middleware runs in one
+        # thread (database_sync_to_async): count there.
+        capture = CaptureQueriesContext(connection)
+        await database_sync_to_async(capture.__enter__)()
+        b = WebsocketCommunicator(application, f"/ws/chat/lobby/?after={cursor}", headers=headers)
+        assert (await b.connect())[0]
+        history = await next_frame(b, "chat.history")
+        assert [m["text"] for m in history["messages"]] == ["missed 0", "missed 1", "missed 2"]
+        assert (await next_frame(a, "chat.presence_changed"))["joined"] == ["bob"]
+        await database_sync_to_async(capture.__exit__)(None, None, None)
+        queries = await database_sync_to_async(lambda: capture.captured_queries)()
+        await b.disconnect()
+    assert len(queries) <= 8, "\n".join(query["sql"] for query in queries)
 
 
 async def test_the_lobby_receives_member_counts(ws_connect, room, alice, bob):

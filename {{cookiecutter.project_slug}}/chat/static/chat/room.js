@@ -169,15 +169,34 @@ function replaceHistory(messages) {
   list.scrollTop = list.scrollHeight;
 }
 
-function renderPeople(members) {
-  people.replaceChildren(
-    ...members.map((name) => {
-      const item = document.createElement("li");
-      item.textContent = name === me ? `${name} (you)` : name;
-      if (moderator && name !== me) item.append(" ", removeButton(name));
-      return item;
-    }),
-  );
+// Who is here: the whole list once (chat.presence, on connect and after a
+// correction), then only changes (chat.presence_changed). One item per person,
+// kept in name order; a change touches only its own item.
+const here = new Map(); // username -> its <li>
+
+function personItem(name) {
+  const item = document.createElement("li");
+  item.dataset.name = name;
+  item.textContent = name === me ? `${name} (you)` : name;
+  if (moderator && name !== me) item.append(" ", removeButton(name));
+  here.set(name, item);
+  return item;
+}
+
+function addPerson(name) {
+  if (here.has(name)) return;
+  const next = [...people.children].find((item) => item.dataset.name > name);
+  people.insertBefore(personItem(name), next ?? null);
+}
+
+function removePerson(name) {
+  here.get(name)?.remove();
+  here.delete(name);
+}
+
+function replacePeople(members) {
+  here.clear();
+  people.replaceChildren(...members.map(personItem)); // sorted by the server
 }
 
 const typers = new Map(); // name -> timer that clears them
@@ -218,7 +237,11 @@ const socket = new RealtimeSocket(`/ws/chat/${root.dataset.room}/`, {
         addMessage(frame.message);
         break;
       case "chat.presence":
-        renderPeople(frame.members);
+        replacePeople(frame.members);
+        break;
+      case "chat.presence_changed":
+        frame.left.forEach(removePerson);
+        frame.joined.forEach(addPerson);
         break;
       case "chat.typing":
         showTyping(frame.user);
