@@ -169,9 +169,9 @@ class RoomConsumer(RealtimeConsumer):
         if cursor is not None:
             # One query when fewer than a page were missed: most reconnects.
             batch = await database_sync_to_async(messages_after)(self.room, cursor, RESUME_PAGE)
-            too_many = len(batch) == RESUME_PAGE and await database_sync_to_async(
-                missed_too_many
-            )(self.room, cursor)
+            too_many = len(batch) == RESUME_PAGE and await database_sync_to_async(missed_too_many)(
+                self.room, cursor
+            )
             if not too_many:
                 # Pages of up to RESUME_PAGE; the last one is shorter, empty if nothing
                 # was newer, so a page always learns that it has caught up.
