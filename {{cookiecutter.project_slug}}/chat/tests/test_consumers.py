@@ -266,6 +266,13 @@ async def test_only_staff_can_moderate_checked_for_every_frame(ws_connect, room,
     assert not await room.removed.aexists()
 
 
+async def test_a_refused_moderation_says_why(ws_connect, room, moderator):
+    async with ws_connect("/ws/chat/lobby/", moderator) as m:
+        await m.send_json_to({"type": "chat.remove_member", "username": "mod"})
+        error = await next_frame(m, "error")
+    assert (error["code"], error["message"]) == ("refused", "You cannot remove yourself.")
+
+
 async def test_a_deleted_message_is_removed_live_for_everyone(ws_connect, room, moderator, bob):
     message = await Message.objects.acreate(room=room, author=bob, text="spam")
     async with (

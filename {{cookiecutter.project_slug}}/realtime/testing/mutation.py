@@ -2,7 +2,8 @@
 
 `python -m realtime.testing.mutation` prints one line per mutated module (killed, survived,
 score) and then every surviving mutant's name; `mutmut show NAME` prints its diff. A
-timeout counts as killed (the mutant hung the tests, which a test run notices).
+timeout (the mutant hung the tests, which a test run notices) counts in the score as
+killed, and is shown in its own column.
 """
 
 import json
@@ -32,8 +33,10 @@ def verdicts(root: Path = MUTANTS) -> dict[str, dict[str, int | None]]:
 def tally(codes: dict[str, int | None]) -> Counter:
     counts = Counter()
     for code in codes.values():
-        if code in KILLED or code in TIMEOUT:
+        if code in KILLED:
             counts["killed"] += 1
+        elif code in TIMEOUT:
+            counts["timeout"] += 1
         elif code in SURVIVED:
             counts["survived"] += 1
         elif code in NO_TESTS:
@@ -46,15 +49,19 @@ def tally(codes: dict[str, int | None]) -> Counter:
 
 
 def score(counts: Counter) -> float | None:
-    checked = counts["killed"] + counts["survived"] + counts["no tests"] + counts["other"]
-    return 100 * counts["killed"] / checked if checked else None
+    detected = counts["killed"] + counts["timeout"]
+    checked = detected + counts["survived"] + counts["no tests"] + counts["other"]
+    return 100 * detected / checked if checked else None
 
 
 def report(root: Path = MUTANTS) -> str:
     modules = verdicts(root)
     if not modules:
         return "No mutation results: run `make mutate` first.\n"
-    lines = [f"{'module':<28} {'killed':>6} {'survived':>8} {'no tests':>8} {'not run':>7}  score"]
+    lines = [
+        f"{'module':<28} {'killed':>6} {'timeout':>7} {'survived':>8} {'no tests':>8} "
+        f"{'not run':>7}  score"
+    ]
     total = Counter()
     for module, codes in modules.items():
         counts = tally(codes)
@@ -77,7 +84,7 @@ def _row(name: str, counts: Counter) -> str:
     value = score(counts)
     shown = "-" if value is None else f"{value:.1f} %"
     return (
-        f"{name:<28} {counts['killed']:>6} {counts['survived']:>8} "
+        f"{name:<28} {counts['killed']:>6} {counts['timeout']:>7} {counts['survived']:>8} "
         f"{counts['no tests']:>8} {counts['not run']:>7}  {shown}"
     )
 
