@@ -255,7 +255,10 @@ def moderator(django_user_model):
     return django_user_model.objects.create_user("mod", is_staff=True)
 
 
-async def test_only_staff_can_moderate_checked_for_every_frame(ws_connect, room, alice, bob):
+async def test_only_staff_can_moderate_checked_for_every_frame(
+    ws_connect, room, alice, bob, moderator
+):
+    """Alice is not staff, although a staff member exists (the check is of her, not anyone)."""
     message = await Message.objects.acreate(room=room, author=bob, text="keep me")
     async with ws_connect("/ws/chat/lobby/", alice) as a:
         await a.send_json_to({"type": "chat.delete_message", "id": message.id})
