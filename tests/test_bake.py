@@ -306,6 +306,37 @@ def fetch_when_up(url: str, server: subprocess.Popen, log: Path) -> str:
     pytest.fail(f"nothing served {url}:\n{log.read_text()}", pytrace=False)
 
 
+# The fixed subset `make mutate` runs here (the whole set takes hours): the envelope,
+# against its own tests. The floor is below the kills measured (README, "Tests").
+MUTATE_SUBSET = ("realtime/envelope.py", "realtime/tests/test_envelope.py", 110)
+
+
+def test_make_mutate_runs_and_kills_mutants(default_project, tmp_path):
+    """`make mutate` on one small module: mutmut still mutates this project, its tests still
+    kill the mutants, and the mutants/ copy it leaves is ignored by ruff and pytest."""
+    module, tests, floor = MUTATE_SUBSET
+    project = tmp_path / "project"
+    shutil.copytree(default_project, project, ignore=shutil.ignore_patterns(".venv", "mutants"))
+    (project / ".venv").symlink_to(default_project / ".venv")
+    pyproject = project / "pyproject.toml"
+    config = pyproject.read_text()
+    config, found = re.subn(r"(?ms)^only_mutate = \[.*?\]$", f'only_mutate = ["{module}"]', config)
+    assert found == 1, "no only_mutate list in [tool.mutmut]"
+    pyproject.write_text(config + f'pytest_add_cli_args_test_selection = ["{tests}"]\n')
+    # -o install: the copy's newer pyproject.toml must not reinstall the shared .venv.
+    result = run(["make", "-o", "install", "mutate"], cwd=project, timeout=600)
+    row = re.search(r"^realtime\.envelope +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) ", result.stdout, re.M)
+    assert row, result.stdout[-3000:]
+    killed, _timeout, _survived, _no_tests, not_run = map(int, row.groups())
+    assert killed >= floor, result.stdout[-3000:]
+    assert not_run == 0
+    assert (project / "mutants" / module).exists()
+    python = str(project / ".venv" / "bin" / "python")
+    run([python, "-m", "ruff", "check", "."], cwd=project)
+    collected = run([python, "-m", "pytest", "--collect-only", "-q"], cwd=project)
+    assert "mutants/" not in collected.stdout
+
+
 @pytest.mark.parametrize(
     ("options", "absent"),
     [

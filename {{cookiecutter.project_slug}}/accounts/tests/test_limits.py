@@ -1,5 +1,6 @@
 """Abuse limits: guest accounts per address (django-ratelimit), failed log-ins (django-axes)."""
 
+import itertools
 import logging
 import socket
 
@@ -8,14 +9,18 @@ from django.conf import settings
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
+# One rate-limit window per test, so no count carries over from an earlier test or an
+# earlier pytest run in the same process (mutmut runs the suite twice in one).
+WINDOWS = itertools.count(1_800_000_000, 86_400)
 
 
 @pytest.fixture
 def frozen_clock(monkeypatch):
-    """Keep every request in one rate-limit window, whatever the time of the run."""
+    """Keep every request of a test in one fresh rate-limit window, whatever the time."""
     import django_ratelimit.core
 
-    monkeypatch.setattr(django_ratelimit.core, "_get_window", lambda value, period: 1_800_000_000)
+    window = next(WINDOWS)
+    monkeypatch.setattr(django_ratelimit.core, "_get_window", lambda value, period: window)
 
 
 def limit_count(rate: str) -> int:

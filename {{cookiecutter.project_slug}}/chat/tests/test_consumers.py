@@ -331,7 +331,10 @@ def moderator(django_user_model):
     return django_user_model.objects.create_user("mod", is_staff=True)
 
 
-async def test_only_staff_can_moderate_checked_for_every_frame(ws_connect, room, alice, bob):
+async def test_only_staff_can_moderate_checked_for_every_frame(
+    ws_connect, room, alice, bob, moderator
+):
+    """Alice is not staff, although a staff member exists (the check is of her, not anyone)."""
     message = await Message.objects.acreate(room=room, author=bob, text="keep me")
     async with ws_connect("/ws/chat/lobby/", alice) as a:
         await a.send_json_to({"type": "chat.delete_message", "id": message.id})
@@ -340,6 +343,13 @@ async def test_only_staff_can_moderate_checked_for_every_frame(ws_connect, room,
         assert (await next_frame(a, "error"))["code"] == "forbidden"
     assert await Message.objects.filter(pk=message.pk).aexists()
     assert not await room.removed.aexists()
+
+
+async def test_a_refused_moderation_says_why(ws_connect, room, moderator):
+    async with ws_connect("/ws/chat/lobby/", moderator) as m:
+        await m.send_json_to({"type": "chat.remove_member", "username": "mod"})
+        error = await next_frame(m, "error")
+    assert (error["code"], error["message"]) == ("refused", "You cannot remove yourself.")
 
 
 async def test_a_deleted_message_is_removed_live_for_everyone(ws_connect, room, moderator, bob):
