@@ -35,8 +35,9 @@ COMBINATIONS = {
 # defaults run their own `make test`, every browser test included, further down).
 # Each Redis layer (core with Postgres, pub/sub with SQLite): every unit and consumer
 # test, which put every app's group traffic through that layer, and the browser tests
-# written for Redis (across processes, restarts, the worker). Each app switched off,
-# without the browser and load tests: what stays must not lean on what went. The
+# written for Redis (across processes, restarts, the worker). Chat, notifications and
+# all apps switched off, without the browser and load tests: what stays must not lean on
+# what went (no other app uses the game; all apps off covers the core without it). The
 # unusual name through the pages that show it.
 ON_REDIS = ["-m", "not load and (not e2e or redis)"]
 GENERATED_TESTS = {
@@ -44,7 +45,6 @@ GENERATED_TESTS = {
     "pubsub-bare": ON_REDIS,
     "no-chat": ["-m", "not e2e and not load"],
     "no-notifications": ["-m", "not e2e and not load"],
-    "no-game": ["-m", "not e2e and not load"],
     "core-only": ["-m", "not e2e and not load"],
     "unusual-name": ["accounts", "chat/tests/test_views.py"],
 }
