@@ -52,7 +52,7 @@ class Person:
         self.username = username
         self.token = token
         self.seen: dict[int, dict] = {}  # message id -> message, everything this test saw
-        self.present: list[str] = []
+        self.present: set[str] = set()
         self.socket = None
 
     async def open(self) -> None:
@@ -97,7 +97,9 @@ class Person:
         elif frame["type"] == "chat.message":
             self.seen[frame["message"]["id"]] = frame["message"]
         elif frame["type"] == "chat.presence":
-            self.present = frame["members"]
+            self.present = set(frame["members"])
+        elif frame["type"] == "chat.presence_changed":
+            self.present = (self.present | set(frame["joined"])) - set(frame["left"])
 
 
 def test_the_bot_answers_each_mention_once_across_a_drop_and_a_server_restart(
