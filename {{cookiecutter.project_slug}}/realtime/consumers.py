@@ -122,7 +122,41 @@ UNDELIVERED = (
 MAX_QUEUED_EVENTS = 100
 
 
-class RealtimeConsumer(AsyncWebsocketConsumer):
+class ConnectionScope:
+    """What a realtime consumer reads from its connection's scope, whether a WebSocket
+    (RealtimeConsumer) or an event stream (streams.EventStreamConsumer)."""
+
+    def query_param(self, name: str) -> str | None:
+        """One value from the connection URL's query string (?name=value)."""
+        values = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get(name)
+        return values[0] if values else None
+
+    def id_param(self, name: str) -> int | None:
+        """A query-string cursor such as ?after=N; None if absent or not a valid id."""
+        return parse_id(self.query_param(name))
+
+    def opened_for_another_user(self) -> bool:
+        """The page names the user it was rendered for (?user=<id>, client.js); a session
+        that is someone else's now must not act for it. Programs name nobody."""
+        page_user = self.query_param("user")
+        return page_user is not None and parse_id(page_user) != self.user.pk
+
+    @property
+    def user(self):
+        return self.scope["user"]
+
+    @property
+    def user_key(self) -> str | None:
+        """Names this connection's user in the per-user limits; None when anonymous."""
+        user = self.scope.get("user")
+        return f"user:{user.pk}" if user is not None and user.is_authenticated else None
+
+    @property
+    def path(self) -> str:
+        return self.scope["path"]
+
+
+class RealtimeConsumer(ConnectionScope, AsyncWebsocketConsumer):
     # Refuse the handshake of anonymous users before connect() runs.
     login_required = True
     # message type -> (schema, method name); filled in from @handles methods.
@@ -281,7 +315,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             logger.info("ws refused %s user=anonymous", self.path)
             await self.close()  # before accept(): the handshake is refused
             return
-        if signed_in and self._opened_for_another_user():
+        if signed_in and self.opened_for_another_user():
             logger.info("ws refused %s user=%s: the page is another user's", self.path, who)
             await self.base_send({"type": "websocket.accept"})  # to close with a code
             await self.close(code=sessions.OTHER_USER)
@@ -318,11 +352,6 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             for message in held:
                 await self.base_send(message)
         self._held = None
-
-    def _opened_for_another_user(self) -> bool:
-        """The page names the user it was rendered for (?user=<id>); programs may not."""
-        page_user = self.query_param("user")
-        return page_user is not None and parse_id(page_user) != self.user.pk
 
     async def accept(self, subprotocol: str | None = None, headers=None) -> None:
         await super().accept(subprotocol, headers)
@@ -409,31 +438,6 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             return []
         self.in_presence = False
         return await database_sync_to_async(presence.leave)(self.socket_id)
-
-    # -- helpers -------------------------------------------------------------
-
-    def query_param(self, name: str) -> str | None:
-        """One value from the connection URL's query string (?name=value)."""
-        values = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get(name)
-        return values[0] if values else None
-
-    def id_param(self, name: str) -> int | None:
-        """A query-string cursor such as ?after=N; None if absent or not a valid id."""
-        return parse_id(self.query_param(name))
-
-    @property
-    def user(self):
-        return self.scope["user"]
-
-    @property
-    def user_key(self) -> str | None:
-        """Names this socket's user in the per-user limits; None for anonymous sockets."""
-        user = self.scope.get("user")
-        return f"user:{user.pk}" if user is not None and user.is_authenticated else None
-
-    @property
-    def path(self) -> str:
-        return self.scope["path"]
 
 
 class NoRouteConsumer(AsyncWebsocketConsumer):

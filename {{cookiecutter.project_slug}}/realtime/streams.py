@@ -35,7 +35,6 @@ import contextlib
 import logging
 import uuid
 from typing import Any
-from urllib.parse import parse_qs
 
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.exceptions import StopConsumer
@@ -45,7 +44,7 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
 from . import sessions
-from .consumers import MAX_QUEUED_EVENTS, SOCKET_CLOSING, parse_id
+from .consumers import MAX_QUEUED_EVENTS, SOCKET_CLOSING, ConnectionScope, parse_id
 from .envelope import encode
 from .hub import LAYER_ERRORS, LayerUnavailable, get_hub
 from .origins import allowed_hosts
@@ -61,7 +60,7 @@ STREAM_HEADERS = [
 ]
 
 
-class EventStreamConsumer(AsyncHttpConsumer):
+class EventStreamConsumer(ConnectionScope, AsyncHttpConsumer):
     # A comment line this often keeps proxies and the browser from calling the stream idle.
     keepalive_seconds = 15.0
     # One stream lives this long, then ends; the browser reconnects (Last-Event-ID) at once.
@@ -160,8 +159,7 @@ class EventStreamConsumer(AsyncHttpConsumer):
         if self.user_key is None:
             logger.info("stream refused %s user=anonymous", self.path)
             return 403, b"Sign in first.\n", []
-        page_user = self.query_param("user")  # the user the page was rendered for (client.js)
-        if page_user is not None and parse_id(page_user) != self.user.pk:
+        if self.opened_for_another_user():
             logger.info(
                 "stream refused %s user=%s: the page is another user's", self.path, self.user
             )
@@ -266,24 +264,6 @@ class EventStreamConsumer(AsyncHttpConsumer):
                 return value.decode("latin-1")
         return None
 
-    def query_param(self, name: str) -> str | None:
-        """One value from the request's query string (?name=value)."""
-        values = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get(name)
-        return values[0] if values else None
-
     def last_event_id(self) -> int | None:
         """The Last-Event-ID an EventSource sends when it reconnects, if a valid id."""
         return parse_id(self.header(b"last-event-id"))
-
-    @property
-    def user(self):
-        return self.scope["user"]
-
-    @property
-    def user_key(self) -> str | None:
-        user = self.scope.get("user")
-        return f"user:{user.pk}" if user is not None and user.is_authenticated else None
-
-    @property
-    def path(self) -> str:
-        return self.scope["path"]

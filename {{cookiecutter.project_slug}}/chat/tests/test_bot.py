@@ -7,7 +7,6 @@ import json
 import logging
 import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -15,7 +14,7 @@ from websockets.asyncio.client import connect
 
 from chat.bot import ChatBot, Stopped, answer
 from realtime.testing.pages import connection_status, create_access_token
-from realtime.testing.servers import DaphneServer, FlakyProxy, manage
+from realtime.testing.servers import DaphneServer, FlakyProxy, manage, run_async
 
 pytestmark = pytest.mark.e2e
 
@@ -117,11 +116,7 @@ def test_the_bot_answers_each_mention_once_across_a_drop_and_a_server_restart(
     human = Person(server.url, slug, human_name, human_token)
     bot = ChatBot(proxy.url, slug, bot_token, bot_name)
     try:
-        # In a thread of its own, as chat/tests/test_load.py does: once a Playwright
-        # test has run, this thread's event loop is Playwright's.
-        with ThreadPoolExecutor(1) as pool:
-            run = pool.submit(asyncio.run, talk_to(bot, human, server, proxy))
-            first, second, third = run.result()
+        first, second, third = run_async(talk_to(bot, human, server, proxy))
     finally:
         proxy.close()
         server.stop()

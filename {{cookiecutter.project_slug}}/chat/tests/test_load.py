@@ -13,13 +13,12 @@ import re
 import time
 import urllib.parse
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import websockets
 
-from realtime.testing.servers import DaphneServer
+from realtime.testing.servers import DaphneServer, run_async
 
 pytestmark = pytest.mark.load
 
@@ -108,10 +107,7 @@ def test_a_thousand_connections_for_a_minute(server_env, tmp_path, capsys):
             slug = f"load-{number}-{time.monotonic_ns()}"
             rooms[slug] = [guest_cookie(server.url) for _ in range(USERS_PER_ROOM)]
             open_room(server.url, rooms[slug][0], slug)
-        # Its own thread and event loop: the browser tests' loop may still be running here.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            load = pool.submit(asyncio.run, hold_and_talk(server.url, rooms, server.process.pid))
-            result = load.result()
+        result = run_async(hold_and_talk(server.url, rooms, server.process.pid))
     finally:
         server.stop()
 

@@ -10,7 +10,7 @@ import websockets
 from prometheus_client.parser import text_string_to_metric_families
 
 from chat.tests.test_load import guest_cookie
-from realtime.testing.servers import DaphneServer
+from realtime.testing.servers import DaphneServer, run_async
 
 TOKEN = "a-daphne-metrics-token"
 LOBBY = {"app": "chat", "consumer": "LobbyConsumer"}
@@ -61,7 +61,7 @@ def test_a_daphne_process_counts_its_sockets_and_frames(server):
         assert response.status == 200
     cookie = guest_cookie(server.url)
 
-    received, during = asyncio.run(talk(server.url, cookie))
+    received, during = run_async(talk(server.url, cookie))
 
     assert [frame.get("code") for frame in received] == [
         None,

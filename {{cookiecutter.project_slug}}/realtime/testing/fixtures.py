@@ -39,7 +39,7 @@ from .servers import (
     server_environment,
 )
 
-REDIS_FIXTURES = {"redis_url", "redis_server_env", "redis_daphne_servers"}
+REDIS_FIXTURES = {"redis_url", "own_redis", "redis_server_env", "redis_daphne_servers"}
 
 
 def pytest_collection_modifyitems(items):
@@ -149,17 +149,10 @@ def daphne_server(server_env, tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory):
-    """REDIS_URL when it is set, else a throwaway redis-server started for this run.
-
-    Without either, the Redis tests are skipped with the reason, except under
-    CI=true, where a missing Redis fails the run.
-    """
-    if url := os.environ.get("REDIS_URL"):
-        yield url
-        return
-    server = RedisServer(tmp_path_factory.mktemp("redis") / "redis.log")
+def start_redis(log_path) -> RedisServer:
+    """A throwaway redis-server; without one the test is skipped with the reason,
+    except under CI=true, where a missing Redis fails the run."""
+    server = RedisServer(log_path)
     try:
         server.start()
     except (FileNotFoundError, RuntimeError, TimeoutError) as error:
@@ -167,7 +160,26 @@ def redis_url(tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
+    return server
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """REDIS_URL when it is set, else a throwaway redis-server started for this run."""
+    if url := os.environ.get("REDIS_URL"):
+        yield url
+        return
+    server = start_redis(tmp_path_factory.mktemp("redis") / "redis.log")
     yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of this test's own, which the test may stop and start (never a
+    shared one)."""
+    server = start_redis(tmp_path / "redis.log")
+    yield server
     server.stop()
 
 

@@ -4,6 +4,7 @@ The tests talk to daphne exactly as browsers do in production (a separate
 process, a file database, collected static files), not to an in-process server.
 """
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -12,11 +13,21 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from django.conf import settings
 
 from .processes import free_port, stop_process, wait_for_port
+
+
+def run_async(coroutine):
+    """asyncio.run(coroutine) in a thread of its own, and its result: a sync test that
+    talks to a server with an async client. Once a Playwright test has run, the test
+    thread's event loop is Playwright's, and asyncio.run() refuses to run there."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
 
 PROJECT_DIR = Path(settings.BASE_DIR)
 # As in production (Makefile, Procfile): daphne's own cap on one WebSocket message.

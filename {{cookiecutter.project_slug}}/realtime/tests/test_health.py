@@ -1,27 +1,9 @@
 """GET /health/: 200 with the database and the channel layer up, 503 once its Redis stops."""
 
-import os
-
 import pytest
 from django.test import AsyncClient
 
 from config.layers import redis_layer
-from realtime.testing.servers import RedisServer
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    """A redis-server of this test's own, which the test may stop (never a shared one)."""
-    server = RedisServer(tmp_path / "redis.log")
-    try:
-        server.start()
-    except (FileNotFoundError, RuntimeError, TimeoutError) as error:
-        message = f"this test needs redis-server ({error})"
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    yield server
-    server.stop()
 
 
 @pytest.mark.asyncio

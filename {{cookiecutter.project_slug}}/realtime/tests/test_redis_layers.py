@@ -10,7 +10,6 @@ from config.layers import redis_layer
 from realtime.broadcast import frame_event
 from realtime.consumers import RealtimeConsumer
 from realtime.hub import SERVICE_RESTART, get_hub
-from realtime.testing.servers import RedisServer
 
 # Longer than the 5 s socket timeout redis-py 8 gives connections by default,
 # which would cut the core layer's blocking read (channels_redis issue 422).
@@ -98,33 +97,28 @@ class RoomListener(RealtimeConsumer):
 @pytest.mark.asyncio
 @pytest.mark.django_db
 @pytest.mark.parametrize("flavor", ["core", "pubsub"])
-async def test_a_redis_restart_closes_the_sockets_so_they_resume(settings, tmp_path, flavor):
+async def test_a_redis_restart_closes_the_sockets_so_they_resume(settings, own_redis, flavor):
     """A restarted Redis has forgotten the groups: until the hub adds this process again,
     frames to its groups reach nobody, and nothing fails to say so (the layer reconnects
     by itself). However short the outage, the sockets close, so browsers resume."""
-    redis = RedisServer(tmp_path / "redis.log")
-    redis.start()
-    try:
-        settings.CHANNEL_LAYERS = {"default": redis_layer(redis.url, flavor, prefix="restart")}
-        settings.REALTIME = {**settings.REALTIME, "KEEPALIVE_SECONDS": 0.5}
-        socket = WebsocketCommunicator(RoomListener.as_asgi(), "/")
-        assert (await socket.connect())[0]
-        await asyncio.sleep(1)  # the hub has had a look at this Redis
-        # A restart within one keep-alive: these calls block the event loop, so no
-        # keep-alive of the hub can fall into the outage and see Redis down.
-        redis.stop()
-        redis.start()
-        closed = await socket.receive_output(timeout=5)
-        assert closed == {"type": "websocket.close", "code": SERVICE_RESTART}
-        await socket.wait()
+    settings.CHANNEL_LAYERS = {"default": redis_layer(own_redis.url, flavor, prefix="restart")}
+    settings.REALTIME = {**settings.REALTIME, "KEEPALIVE_SECONDS": 0.5}
+    socket = WebsocketCommunicator(RoomListener.as_asgi(), "/")
+    assert (await socket.connect())[0]
+    await asyncio.sleep(1)  # the hub has had a look at this Redis
+    # A restart within one keep-alive: these calls block the event loop, so no
+    # keep-alive of the hub can fall into the outage and see Redis down.
+    own_redis.stop()
+    own_redis.start()
+    closed = await socket.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": SERVICE_RESTART}
+    await socket.wait()
 
-        again = WebsocketCommunicator(RoomListener.as_asgi(), "/")  # the reconnect works
-        assert (await again.connect())[0]
-        await get_channel_layer().group_send("restart-test", frame_event("ping"))
-        assert await again.receive_json_from(timeout=5) == {"type": "ping"}
-        await again.disconnect()
-    finally:
-        redis.stop()
+    again = WebsocketCommunicator(RoomListener.as_asgi(), "/")  # the reconnect works
+    assert (await again.connect())[0]
+    await get_channel_layer().group_send("restart-test", frame_event("ping"))
+    assert await again.receive_json_from(timeout=5) == {"type": "ping"}
+    await again.disconnect()
 
 
 def test_an_unknown_layer_flavor_is_refused():
