@@ -4,6 +4,7 @@ import asyncio
 import json
 import time
 import urllib.request
+import uuid
 
 import pytest
 import websockets
@@ -18,8 +19,14 @@ LOBBY = {"app": "chat", "consumer": "LobbyConsumer"}
 
 @pytest.fixture
 def server(server_env, tmp_path):
-    # A budget of 2 frames per user: the 3rd is refused, however fast the test runs.
-    env = {**server_env, "METRICS_TOKEN": TOKEN, "REALTIME_USER_RATE_LIMIT": "2 per 1 hour"}
+    # A budget of 2 frames per user: the 3rd is refused, however fast the test runs. On
+    # Redis, budgets of a prefix of its own: no other test's user can have spent this one.
+    env = {
+        **server_env,
+        "METRICS_TOKEN": TOKEN,
+        "REALTIME_USER_RATE_LIMIT": "2 per 1 hour",
+        "REDIS_PREFIX": f"e2e-{uuid.uuid4().hex}",
+    }
     server = DaphneServer(env, tmp_path / "daphne.log")
     server.start()
     yield server
