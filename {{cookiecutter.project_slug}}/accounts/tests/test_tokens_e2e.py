@@ -28,6 +28,17 @@ def test_create_a_token_see_it_once_and_revoke_it(daphne_server, guest_page, siz
     assert_accessible(page)
     assert page_width_overflow(page) <= 0
 
+    # A long name without spaces wraps in its cell; the button keeps its word whole.
+    create_access_token(page, daphne_server.url, "x" * 100)
+    assert page_width_overflow(page) <= 0
+    revoke, create = (
+        page.get_by_role("button", name=n) for n in ("Revoke laptop bot", "Create token")
+    )
+    assert (
+        revoke.bounding_box()["height"] <= create.bounding_box()["height"]
+    )  # one line, not "Rev/oke"
+    page.get_by_role("button", name=f"Revoke {'x' * 100}").click()
+
     page.goto(page.url)  # the same page again, with a GET: the token is not shown
     expect(page.get_by_role("heading", name="Access tokens", level=1)).to_be_visible()
     expect(page.get_by_label("Your new token")).to_have_count(0)
