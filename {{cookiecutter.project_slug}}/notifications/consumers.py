@@ -59,11 +59,18 @@ class NotificationConsumer(RealtimeConsumer):
 
     There is no user id in the URL: the group comes from the session, so no
     client can listen to anyone else's notifications. notifications.state comes first,
-    on every connect, with what was created after `after` in `missed`.
+    on every connect, with what was created after `after` in `missed` (the newest 50,
+    with "replace", when the tab missed more).
     """
 
     sends = {
-        "notifications.state": {"unread": int, "latest_id": int, "missed": list[NotificationView]},
+        # replace: `missed` is only the newest of more, shown instead of the tab's list.
+        "notifications.state": {
+            "unread": int,
+            "latest_id": int,
+            "missed": list[NotificationView],
+            "replace": bool,
+        },
         "notifications.new": {"notification": NotificationView},
         "notifications.read": {"ids": list[int] | None, "unread": int},  # ids None: all of them
         "notifications.announced": {"title": str, "recipients": int},  # to the announcer only

@@ -161,19 +161,29 @@ def unread_count(user) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
-def created_after(user, after_id: int, limit: int = 50) -> list[dict]:
-    """The user's notifications newer than `after_id`, oldest first (what a tab missed)."""
-    rows = Notification.objects.filter(recipient=user, id__gt=after_id).order_by("id")[:limit]
-    return [notification.as_frame() for notification in rows]
+RESUME_LIMIT = 50  # notifications a reconnecting tab is sent at most
+
+
+def created_after(user, after_id: int) -> tuple[list[dict], bool]:
+    """What a tab that has everything up to `after_id` missed, oldest first, and whether
+    it missed more than RESUME_LIMIT: then these are the newest ones, to show in place
+    of the tab's list (as a reload would), so the tab never shows a gap as if complete."""
+    newest = Notification.objects.filter(recipient=user, id__gt=after_id).order_by("-id")
+    rows = list(newest[: RESUME_LIMIT + 1])
+    more_than_the_limit = len(rows) > RESUME_LIMIT
+    return [row.as_frame() for row in reversed(rows[:RESUME_LIMIT])], more_than_the_limit
 
 
 def state(user, after_id: int | None) -> dict:
-    """The "notifications.state" frame's fields: the unread count, the newest id, and
-    what a tab that has everything up to `after_id` missed (nothing on a first load)."""
+    """The "notifications.state" frame's fields: the unread count, the newest id, what
+    a tab that has everything up to `after_id` missed (nothing on a first load), and
+    "replace" when that is only the newest RESUME_LIMIT of them."""
+    missed, replace = created_after(user, after_id) if after_id is not None else ([], False)
     return {
         "unread": unread_count(user),
         "latest_id": latest_id(user),
-        "missed": created_after(user, after_id) if after_id is not None else [],
+        "missed": missed,
+        "replace": replace,
     }
 
 

@@ -115,6 +115,22 @@ async def test_reconnect_gets_what_was_created_meanwhile(ws_connect, alice):
         assert state["unread"] == 3
 
 
+async def test_a_tab_that_missed_too_many_gets_the_newest_to_show_instead(ws_connect, alice):
+    """Past the resume limit the tab gets the newest ones and "replace", never the oldest
+    ones as if they were all: its list would skip the rest for good."""
+    seen = await notify(alice, "seen")
+    for number in range(1, services.RESUME_LIMIT + 3):
+        await notify(alice, f"missed {number}")
+    async with ws_connect(f"{URL}?after={seen.id}", alice) as socket:
+        state = await next_frame(socket, "notifications.state")
+    titles = [n["title"] for n in state["missed"]]
+    assert titles == [f"missed {n}" for n in range(3, services.RESUME_LIMIT + 3)]
+    assert state["replace"] is True
+    assert state["unread"] == services.RESUME_LIMIT + 3
+    async with ws_connect(f"{URL}?after={state['latest_id'] - 1}", alice) as socket:
+        assert (await next_frame(socket, "notifications.state"))["replace"] is False
+
+
 async def test_a_resume_with_nothing_newer_still_gets_the_state(ws_connect, alice):
     """Like chat.history, notifications.state always comes: the tab knows it has caught up."""
     seen = await notify(alice, "seen")

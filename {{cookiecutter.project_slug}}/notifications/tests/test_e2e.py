@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from notifications.services import RESUME_LIMIT
 from realtime.testing.accessibility import assert_accessible
 from realtime.testing.pages import (
     PHONE,
@@ -254,3 +255,35 @@ def test_a_tab_that_was_offline_gets_what_it_missed_once(daphne_server, flaky_pr
     send_test_notification(here)
     expect(your_notifications(away)).to_have_count(3)  # live again, and nothing twice
     expect(unread_badge(away)).to_have_accessible_name(re.compile(r"3 unread"))
+
+
+def test_a_tab_that_missed_more_than_a_resume_carries_shows_the_newest(
+    daphne_server, server_env, flaky_proxy, guest_page
+):
+    """Past the resume limit the list shows the newest ones, as a reload would: never
+    the oldest ones with the newest left out for good."""
+    away, name = guest_page(flaky_proxy.url)
+    open_connected(away, f"{flaky_proxy.url}/notifications/")
+    send_test_notification(away)
+    expect(your_notifications(away)).to_have_count(1)
+    flaky_proxy.cut()
+    expect(connection_status(away)).to_have_text("Offline, reconnecting…")
+    missed = RESUME_LIMIT + 2
+    manage(
+        server_env,
+        "shell",
+        "-c",
+        "from django.contrib.auth import get_user_model\n"
+        "from notifications import services\n"
+        f"user = get_user_model().objects.get(username={name!r})\n"
+        f"for number in range(1, {missed + 1}):\n"
+        "    services.notify(user, f'Missed {number}')\n",
+    )
+    flaky_proxy.restore()
+
+    expect(connection_status(away)).to_have_text("Live", timeout=20_000)
+    expect(unread_badge(away)).to_have_accessible_name(re.compile(rf"{missed + 1} unread"))
+    rows = your_notifications(away)
+    expect(rows).to_have_count(RESUME_LIMIT)  # the test notification went with the gap
+    expect(rows.first).to_contain_text(re.compile(rf"Missed {missed}\b"))
+    expect(rows.last).to_contain_text(re.compile(r"Missed 3\b"))

@@ -141,6 +141,11 @@ function prependToList(notification) {
   list.prepend(item);
 }
 
+function clearList() {
+  if (!list || list.dataset.firstPage !== "true") return;
+  for (const item of list.querySelectorAll(".notification")) item.remove();
+}
+
 function showRowAsRead(item) {
   item.classList.remove("notification--unread");
   item.querySelector("[data-mark-read]")?.remove();
@@ -179,6 +184,7 @@ const socket = new RealtimeSocket("/ws/notifications/", {
     switch (frame.type) {
       case "notifications.state":
         // On a reconnect: what was created meanwhile. The count is the server's.
+        if (frame.replace) clearList(); // it missed more: these are the newest, as on a reload
         frame.missed.forEach(receive);
         latestId = Math.max(latestId ?? 0, frame.latest_id);
         setUnread(frame.unread);
