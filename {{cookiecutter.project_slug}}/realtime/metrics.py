@@ -7,8 +7,9 @@ multiprocess mode is for workers forked by one parent (gunicorn); daphne
 processes are started independently, often on other machines, and a gauge of
 open sockets from a dead process would linger in its files.
 
-The instrumentation lives in two places only: RealtimeConsumer (sockets, frames,
-error frames) and the hub (queue delay). Apps add nothing.
+The instrumentation lives in three places only: RealtimeConsumer (sockets, frames,
+error frames), EventStreamConsumer (streams, frames) and the hub (queue delay). Apps
+add nothing.
 """
 
 import hmac
@@ -43,11 +44,19 @@ SOCKETS_OPEN = Gauge(
     "WebSocket connections accepted and not yet closed.",
     ["app", "consumer"],
 )
+STREAMS_OPEN = Gauge(
+    "realtime_streams_open",
+    "Server-Sent Event streams (the fallback of a tab whose WebSocket cannot connect) "
+    "started and not yet ended.",
+    ["app", "consumer"],
+)
 FRAMES_RECEIVED = Counter(
     "realtime_frames_received", "Frames received from browsers, refused ones included.", ["app"]
 )
 FRAMES_SENT = Counter(
-    "realtime_frames_sent", "Frames sent to browsers: replies and group broadcasts.", ["app"]
+    "realtime_frames_sent",
+    "Frames sent to browsers, on sockets and streams: replies and group broadcasts.",
+    ["app"],
 )
 # Every refusal is an error frame with a code (the README lists them); a rate-limited
 # frame is one with code="rate_limited".

@@ -43,7 +43,7 @@ from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
-from . import sessions
+from . import metrics, sessions
 from .consumers import MAX_QUEUED_EVENTS, SOCKET_CLOSING, ConnectionScope, parse_id
 from .envelope import encode
 from .hub import LAYER_ERRORS, LayerUnavailable, get_hub
@@ -84,6 +84,10 @@ class EventStreamConsumer(ConnectionScope, AsyncHttpConsumer):
         self._end = asyncio.Event()  # set by close(): end the stream from the consumer's task
         self._claimed_socket = False
         self._deadline = 0.0
+        app = metrics.app_label(self)
+        self._open_streams = metrics.STREAMS_OPEN.labels(app, type(self).__name__)
+        self._frames_out = metrics.FRAMES_SENT.labels(app)
+        self._counted_open = False
 
     async def __call__(self, scope, receive, send) -> None:
         """AsyncConsumer.__call__ with the stream's own sources of messages instead of a
@@ -103,6 +107,8 @@ class EventStreamConsumer(ConnectionScope, AsyncHttpConsumer):
         finally:
             if self._claimed_socket:
                 socket_cap.release(self.user_key)
+            if self._counted_open:
+                self._open_streams.dec()
             if self.joined:
                 await get_hub(self.groups_layer_alias).leave(self, self.joined)
 
@@ -145,7 +151,7 @@ class EventStreamConsumer(ConnectionScope, AsyncHttpConsumer):
         while held := self._held:
             self._held = []
             for body in held:
-                await self.send_body(body, more_body=True)
+                await self.send_event(body)
         self._held = None
 
     def refusal(self) -> tuple[int, bytes, list] | None:
@@ -180,6 +186,8 @@ class EventStreamConsumer(ConnectionScope, AsyncHttpConsumer):
         await self.send_headers(status=200, headers=STREAM_HEADERS)
         await self.send_body(f"retry: {self.retry_ms}\n\n".encode(), more_body=True)
         self.streaming = True
+        self._open_streams.inc()
+        self._counted_open = True
         self._deadline = asyncio.get_running_loop().time() + self.max_seconds
 
     async def http_disconnect(self, message: dict) -> None:
@@ -199,7 +207,11 @@ class EventStreamConsumer(ConnectionScope, AsyncHttpConsumer):
 
     async def send_frame(self, message_type: str, event_id: int | None = None, **fields) -> None:
         """One frame to this stream only, with the id the browser resumes from, if any."""
-        await self.send_body(self.event(encode(message_type, **fields), event_id), more_body=True)
+        await self.send_event(self.event(encode(message_type, **fields), event_id))
+
+    async def send_event(self, body: bytes) -> None:
+        await self.send_body(body, more_body=True)
+        self._frames_out.inc()
 
     async def deliver(self, message: dict) -> None:
         """A frame broadcast to one of this stream's groups (called by the hub)."""
@@ -207,7 +219,7 @@ class EventStreamConsumer(ConnectionScope, AsyncHttpConsumer):
         if self._held is not None:
             self._held.append(body)
         elif self.streaming:
-            await self.send_body(body, more_body=True)
+            await self.send_event(body)
 
     def deliver_event(self, event: dict) -> None:
         """A typed event from one of its groups (called by the hub), handled in its own task."""

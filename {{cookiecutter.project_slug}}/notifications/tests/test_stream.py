@@ -7,6 +7,7 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import ApplicationCommunicator
+from prometheus_client import REGISTRY
 
 from notifications import services
 from notifications.consumers import NotificationStreamConsumer
@@ -248,3 +249,23 @@ async def test_other_paths_still_reach_django(alice):
     async with open_stream("/notifications/", alice) as page:
         assert page.status == 200
         assert b"text/html" in page.headers[b"content-type"]
+
+
+async def test_an_open_stream_and_its_frames_are_counted_in_the_metrics(alice):
+    """Operators see the tabs that fell back too, not only the sockets."""
+    opened = {"app": "notifications", "consumer": "NotificationStreamConsumer"}
+    sent = {"app": "notifications"}
+
+    async def sample(name: str, labels: dict) -> float:
+        # In a thread: collecting reads the presence rows from the database.
+        return await database_sync_to_async(REGISTRY.get_sample_value)(name, labels) or 0.0
+
+    open_before = await sample("realtime_streams_open", opened)
+    sent_before = await sample("realtime_frames_sent_total", sent)
+    async with open_stream(user=alice) as stream:
+        await stream.next_frame("notifications.state")
+        await notify(alice, "counted")
+        await stream.next_frame("notifications.new")
+        assert await sample("realtime_streams_open", opened) == open_before + 1
+    assert await sample("realtime_streams_open", opened) == open_before
+    assert await sample("realtime_frames_sent_total", sent) == sent_before + 2
