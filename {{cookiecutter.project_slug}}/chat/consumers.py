@@ -33,6 +33,7 @@ from .services import (
     LOBBY_GROUP,
     REMOVED,
     RESUME_PAGE,
+    deleted_since,
     lobby_snapshot,
     messages_after,
     missed_too_many,
@@ -162,17 +163,23 @@ class RoomConsumer(RealtimeConsumer):
     async def send_history(self):
         """Everything after the page's last message id (?after=N), or the recent messages.
 
-        A page that missed more than RESUME_LIMIT messages gets the recent ones with
-        "replace": true instead: it shows them in place of its own, as a reload would.
+        A page that missed more than RESUME_LIMIT messages, or deletions no longer kept
+        (services.deleted_since), gets the recent ones with "replace": true instead: it
+        shows them in place of its own, as a reload would.
         """
         cursor = self.id_param("after")
         if cursor is not None:
+            # Messages it shows that a moderator deleted while it was away.
+            deleted = await database_sync_to_async(deleted_since)(self.room, cursor)
             # One query when fewer than a page were missed: most reconnects.
             batch = await database_sync_to_async(messages_after)(self.room, cursor, RESUME_PAGE)
-            too_many = len(batch) == RESUME_PAGE and await database_sync_to_async(missed_too_many)(
-                self.room, cursor
+            too_many = deleted is None or (
+                len(batch) == RESUME_PAGE
+                and await database_sync_to_async(missed_too_many)(self.room, cursor)
             )
             if not too_many:
+                for message_id in deleted:
+                    await self.send_frame("chat.message_deleted", id=message_id)
                 # Pages of up to RESUME_PAGE; the last one is shorter, empty if nothing
                 # was newer, so a page always learns that it has caught up.
                 while True:

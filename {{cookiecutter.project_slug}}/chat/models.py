@@ -12,6 +12,12 @@ class Room(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Removed by a moderator (services.remove_member): they cannot open the room again.
     removed = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    # The highest DeletedMessage.newest_id of the room: a page whose cursor is past it
+    # missed no deletion, and its resume costs no query for them.
+    deletions_through = models.BigIntegerField(default=0, editable=False)
+    # The highest one purged from the room's log: a page whose cursor is not past it
+    # may have missed a deletion no longer known, and reloads.
+    deletions_forgotten_through = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["slug"]
@@ -70,3 +76,21 @@ class Message(models.Model):
             "nonce": str(self.nonce) if self.nonce else None,
             "created_at": self.created_at.isoformat(),
         }
+
+
+class DeletedMessage(models.Model):
+    """A message a moderator deleted, kept so a page that was away when it happened
+    removes it when it resumes (services.deleted_since). At most DELETIONS_KEPT per room."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="deletions")
+    message_id = models.BigIntegerField()
+    # The room's newest message id at the time: a page that had seen a newer message
+    # was in the room after it and got the deletion live.
+    newest_id = models.BigIntegerField()
+    deleted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["room", "newest_id"])]
+
+    def __str__(self) -> str:
+        return f"message {self.message_id} deleted from {self.room}"

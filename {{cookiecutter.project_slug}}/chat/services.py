@@ -4,6 +4,7 @@ import re
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Max
 
 from realtime import presence
 from realtime.broadcast import broadcast_from_sync, send_event_from_sync
@@ -16,6 +17,7 @@ LOBBY_GROUP = "chat.lobby"  # the room list page listens here for member counts
 LOBBY_ROOMS = 50  # rooms in the lobby's first frame: the busiest ones
 RESUME_LIMIT = 500  # a reconnect missing more than this reloads the recent history instead
 RESUME_PAGE = 100  # messages per chat.history frame of a resume
+DELETIONS_KEPT = 500  # per room: deletions a page that was away is told about on resume
 REMOVED = 4403  # close code: a moderator removed you from the room (browsers do not retry)
 
 
@@ -118,14 +120,49 @@ def remove_member(room: Room, username: str, moderator) -> None:
 
 
 def delete_message(room: Room, message_id: int, moderator) -> None:
-    """Delete a message of the room; every open page removes it at once."""
+    """Delete a message of the room; every open page removes it at once, and a page
+    that was away removes it when it resumes (deleted_since)."""
     _check_moderator(moderator)
-    deleted, _ = room.messages.filter(pk=message_id).delete()
-    if not deleted:
-        raise ModerationError("not_found", f"No message {message_id} in #{room.slug}.")
+    with transaction.atomic():
+        # Fresh and locked: one deletion at a time per room, each seeing the last.
+        room = Room.objects.select_for_update().get(pk=room.pk)
+        deleted, _ = room.messages.filter(pk=message_id).delete()
+        if not deleted:
+            raise ModerationError("not_found", f"No message {message_id} in #{room.slug}.")
+        # The highest message id the room has had, deleted ones included.
+        newest = room.messages.aggregate(newest=Max("id"))["newest"] or 0
+        room.deletions_through = max(newest, message_id, room.deletions_through)
+        room.deletions.create(message_id=message_id, newest_id=room.deletions_through)
+        _forget_old_deletions(room)
+        room.save(update_fields=["deletions_through", "deletions_forgotten_through"])
     transaction.on_commit(
         lambda: broadcast_from_sync(room.group_name, "chat.message_deleted", id=message_id)
     )
+
+
+def _forget_old_deletions(room: Room) -> None:
+    """Keep the room's newest DELETIONS_KEPT deletions; remember how far the rest went."""
+    kept = room.deletions.order_by("-id").values_list("id", flat=True)
+    oldest_kept = kept[DELETIONS_KEPT - 1 : DELETIONS_KEPT].first()
+    if oldest_kept is None:
+        return
+    forgotten = room.deletions.filter(id__lt=oldest_kept)
+    through = forgotten.aggregate(through=Max("newest_id"))["through"]
+    if through is not None:
+        room.deletions_forgotten_through = max(room.deletions_forgotten_through, through)
+        forgotten.delete()
+
+
+def deleted_since(room: Room, after_id: int) -> list[int] | None:
+    """The ids, up to `after_id`, of messages deleted after a page with everything up
+    to `after_id` stopped hearing from the room; None if such a deletion may have
+    been forgotten (the page then shows the recent messages instead of its own)."""
+    if after_id > room.deletions_through:
+        return []  # most resumes: nothing was deleted since
+    if after_id <= room.deletions_forgotten_through:
+        return None
+    missed = room.deletions.filter(newest_id__gte=after_id, message_id__lte=after_id)
+    return list(missed.values_list("message_id", flat=True))
 
 
 def announce_presence_changes(group: str, users: dict[int, str]) -> None:

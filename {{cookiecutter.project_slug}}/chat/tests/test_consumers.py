@@ -7,8 +7,11 @@ import logging
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.test import Client
+from django.urls import reverse
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from chat import services
 from chat.models import Message, Room
 from chat.services import post_system_message
 from realtime.testing.frames import drain, next_frame
@@ -364,6 +367,81 @@ async def test_a_deleted_message_is_removed_live_for_everyone(ws_connect, room, 
         await m.send_json_to({"type": "chat.delete_message", "id": message.id})
         assert (await next_frame(m, "error"))["code"] == "not_found"
     assert not await Message.objects.filter(pk=message.pk).aexists()
+
+
+async def test_a_page_away_while_a_message_was_deleted_removes_it_when_it_resumes(
+    ws_connect, room, moderator, bob
+):
+    spam = await Message.objects.acreate(room=room, author=bob, text="spam")
+    seen = await Message.objects.acreate(room=room, author=bob, text="seen")
+    # The page has both and goes away; the spam is deleted; bob writes on.
+    await database_sync_to_async(services.delete_message)(room, spam.id, moderator)
+    await Message.objects.acreate(room=room, author=bob, text="while away")
+    async with ws_connect(f"/ws/chat/lobby/?after={seen.id}", bob) as page:
+        assert (await next_frame(page, "chat.message_deleted"))["id"] == spam.id
+        history = await next_frame(page, "chat.history")
+    assert [m["text"] for m in history["messages"]] == ["while away"]
+    assert history["replace"] is False
+    # The newest message is deleted, then an older one through a copy of the room
+    # loaded before: a page that had the newest is told about both.
+    older_copy = await Room.objects.aget(pk=room.pk)
+    newest = history["messages"][0]["id"]
+    await database_sync_to_async(services.delete_message)(room, newest, moderator)
+    await database_sync_to_async(services.delete_message)(older_copy, seen.id, moderator)
+    async with ws_connect(f"/ws/chat/lobby/?after={newest}", bob) as page:
+        frames = await drain(page)
+    told = {frame["id"] for frame in frames if frame["type"] == "chat.message_deleted"}
+    assert told == {newest, seen.id}
+    # A page that was already past the deletions got them live: it is not told again.
+    newest = await Message.objects.acreate(room=room, author=bob, text="after")
+    async with ws_connect(f"/ws/chat/lobby/?after={newest.id}", bob) as page:
+        frames = await drain(page)
+    assert [f["messages"] for f in frames if f["type"] == "chat.history"] == [[]]
+    assert "chat.message_deleted" not in {frame["type"] for frame in frames}
+
+
+async def test_messages_deleted_in_the_admin_are_removed_from_open_pages(
+    ws_connect, room, bob, django_user_model
+):
+    admin_user = await django_user_model.objects.acreate(username="admin", is_staff=True)
+    admin_user.is_superuser = True
+    await admin_user.asave()
+    one, two, three = [
+        await Message.objects.acreate(room=room, author=bob, text=f"spam {n}") for n in range(3)
+    ]
+
+    def delete_in_the_admin():
+        client = Client()
+        client.force_login(admin_user)
+        one_page = client.post(reverse("admin:chat_message_delete", args=[one.id]), {"post": "y"})
+        selected = client.post(
+            reverse("admin:chat_message_changelist"),
+            {"action": "delete_selected", "_selected_action": [two.id, three.id], "post": "y"},
+        )
+        assert (one_page.status_code, selected.status_code) == (302, 302)
+
+    async with ws_connect("/ws/chat/lobby/", bob) as page:
+        await drain(page)
+        await database_sync_to_async(delete_in_the_admin)()
+        frames = await drain(page)
+    told = {frame["id"] for frame in frames if frame["type"] == "chat.message_deleted"}
+    assert told == {one.id, two.id, three.id}
+    assert await room.deletions.acount() == 3  # and pages that were away will be told
+
+
+async def test_a_page_older_than_the_deletions_kept_shows_the_recent_messages(
+    ws_connect, room, moderator, bob, monkeypatch
+):
+    monkeypatch.setattr(services, "DELETIONS_KEPT", 2)
+    seen = await Message.objects.acreate(room=room, author=bob, text="seen")
+    for number in range(3):
+        spam = await Message.objects.acreate(room=room, author=bob, text=f"spam {number}")
+        await database_sync_to_async(services.delete_message)(room, spam.id, moderator)
+    assert await room.deletions.acount() == 2  # the oldest deletion is forgotten
+    async with ws_connect(f"/ws/chat/lobby/?after={seen.id}", bob) as page:
+        history = await next_frame(page, "chat.history")
+    assert history["replace"] is True
+    assert [m["text"] for m in history["messages"]] == ["seen"]
 
 
 async def test_a_removed_member_is_closed_in_that_room_only_and_cannot_come_back(

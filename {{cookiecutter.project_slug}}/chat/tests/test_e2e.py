@@ -185,6 +185,31 @@ def test_a_dropped_browser_gets_every_missed_message_once(daphne_server, flaky_p
     expect(messages(bob)).to_have_count(1 + 1 + len(missed) + 1)  # + the "opened" line
 
 
+def test_a_message_deleted_while_a_browser_was_away_is_gone_when_it_is_back(
+    daphne_server, flaky_proxy, open_room, browser, staff_user
+):
+    slug = new_slug()
+    moderator = browser.new_context().new_page()
+    sign_in(moderator, daphne_server.url, *staff_user)
+    moderator.goto(f"{daphne_server.url}/chat/{slug}/")
+    moderator.get_by_role("button", name=f"Create #{slug}").click()
+    expect(connection_status(moderator)).to_have_text("Live")
+    bob, bob_name = open_room(flaky_proxy.url, slug)  # Bob's network goes through the proxy
+    send(bob, "an unwelcome message")
+    for page in (moderator, bob):
+        expect(messages(page).filter(has_text="an unwelcome message")).to_have_count(1)
+
+    flaky_proxy.cut()
+    expect(connection_status(bob)).to_have_text("Offline, reconnecting…")
+    unwelcome = messages(moderator).filter(has_text="an unwelcome message")
+    unwelcome.get_by_role("button", name=f"Delete message from {bob_name}").click()
+    expect(unwelcome).to_have_count(0)
+    flaky_proxy.restore()
+
+    expect(connection_status(bob)).to_have_text("Live", timeout=20_000)
+    expect(messages(bob).filter(has_text="an unwelcome message")).to_have_count(0)
+
+
 def test_a_browser_that_missed_too_much_shows_the_recent_history_instead(
     daphne_server, server_env, flaky_proxy, open_room
 ):
