@@ -75,6 +75,20 @@ def test_with_websockets_blocked_the_badge_and_toasts_update_live(daphne_server,
     expect(list_tab.get_by_text("Unread", exact=True)).to_have_count(0)
 
 
+def test_a_browser_that_refuses_websockets_outright_falls_back_too(daphne_server, guest_page):
+    """Where `new WebSocket()` itself throws (a policy or an extension), not only fails."""
+    page, _ = guest_page(daphne_server.url)
+    page.context.add_init_script(
+        "window.WebSocket = class {"
+        '  constructor() { throw new DOMException("refused", "SecurityError"); }'
+        "};"
+    )
+    open_streaming(page, f"{daphne_server.url}/notifications/")
+    send_test_notification(page)
+    expect(your_notifications(page)).to_have_count(1)
+    expect(unread_badge(page)).to_have_accessible_name(re.compile(r"1 unread"))
+
+
 def test_a_tab_goes_back_to_its_websocket_when_it_can_and_shows_nothing_twice(
     daphne_server, guest_page
 ):

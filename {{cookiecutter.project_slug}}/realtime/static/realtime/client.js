@@ -127,7 +127,17 @@ export class RealtimeSocket {
 
   connect() {
     if (!this.isStreaming) this.setState("connecting");
-    const socket = new WebSocket(this.url());
+    let socket;
+    try {
+      socket = new WebSocket(this.url());
+    } catch (error) {
+      // Some browsers, policies and extensions refuse WebSockets outright (a
+      // SecurityError): an attempt that never opened, not the end of the page.
+      console.warn("realtime: the browser refused to open a WebSocket", error);
+      this.neverOpened();
+      this.scheduleRetry();
+      return;
+    }
     this.socket = socket;
     let stableTimer = null;
     let opened = false;
@@ -149,10 +159,14 @@ export class RealtimeSocket {
         this.setState("closed", FINAL_CLOSE_CODES[event.code]);
         return;
       }
-      if (!opened) this.failures += 1;
-      if (this.fallback && this.failures >= FALLBACK_AFTER) this.startFallback();
+      if (!opened) this.neverOpened();
       this.scheduleRetry();
     });
+  }
+
+  neverOpened() {
+    this.failures += 1;
+    if (this.fallback && this.failures >= FALLBACK_AFTER) this.startFallback();
   }
 
   scheduleRetry() {
