@@ -11,7 +11,13 @@ from playwright.sync_api import Page, expect
 
 from chat.models import HISTORY_ON_LOAD
 from chat.services import RESUME_LIMIT
-from realtime.testing.pages import connection_status, sign_in, sign_in_as_guest
+from realtime.testing.pages import (
+    VIEWPORTS,
+    connection_status,
+    page_width_overflow,
+    sign_in,
+    sign_in_as_guest,
+)
 from realtime.testing.servers import DaphneServer, RedisServer, manage
 
 pytestmark = pytest.mark.e2e
@@ -208,6 +214,32 @@ def test_a_message_deleted_while_a_browser_was_away_is_gone_when_it_is_back(
 
     expect(connection_status(bob)).to_have_text("Live", timeout=20_000)
     expect(messages(bob).filter(has_text="an unwelcome message")).to_have_count(0)
+
+
+@pytest.mark.parametrize("size", VIEWPORTS)
+def test_a_moderators_delete_button_sits_on_the_authors_line(
+    daphne_server, browser, staff_user, size
+):
+    """Not under the name, where it pushed the time away from it."""
+    slug = new_slug()
+    moderator = browser.new_context(**VIEWPORTS[size]).new_page()
+    sign_in(moderator, daphne_server.url, *staff_user)
+    moderator.goto(f"{daphne_server.url}/chat/{slug}/")
+    moderator.get_by_role("button", name=f"Create #{slug}").click()
+    expect(connection_status(moderator)).to_have_text("Live")
+    send(moderator, "a message to moderate")
+    message = messages(moderator).filter(has_text="a message to moderate")
+    delete = message.get_by_role("button", name=re.compile("^Delete message from"))
+    expect(delete).to_be_visible()
+
+    author = message.locator(".message__author").bounding_box()
+    time = message.locator("time").bounding_box()
+    button = delete.bounding_box()
+    text = message.get_by_text("a message to moderate").bounding_box()
+    assert time["x"] - (author["x"] + author["width"]) < 16  # the time follows the name
+    assert button["y"] < text["y"]  # on the name's line, above the text
+    assert button["x"] > time["x"] + time["width"]
+    assert page_width_overflow(moderator) <= 0
 
 
 def test_a_browser_that_missed_too_much_shows_the_recent_history_instead(
