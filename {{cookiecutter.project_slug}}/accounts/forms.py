@@ -1,3 +1,4 @@
+from confusable_homoglyphs import confusables
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
@@ -31,6 +32,13 @@ class SignupForm(UserCreationForm):
         username = super().clean_username()
         if username and is_reserved_username(username):
             raise forms.ValidationError("This name is reserved. Please choose another.")
+        # Letters of another alphabet that look like Latin ones (a Cyrillic U+0430
+        # for the "a" of "alice") would let someone pass for another user in a chat.
+        if username and confusables.is_dangerous(username):
+            raise forms.ValidationError(
+                "This name mixes look-alike letters from different alphabets. "
+                "Please choose another."
+            )
         return username
 
 

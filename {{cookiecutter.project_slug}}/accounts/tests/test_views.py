@@ -82,3 +82,37 @@ def test_signup_refuses_reserved_names(client, django_user_model, name):
     assert response.status_code == 200
     assert "This name is reserved" in response.content.decode()
     assert not django_user_model.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["\u0430lice", "\u0410dmin", "b\u043eb.smith"])
+def test_signup_refuses_look_alike_names_from_mixed_alphabets(client, django_user_model, name):
+    """Cyrillic letters in a Latin name pass for another user (U+0430 looks like "a")."""
+    response = client.post(
+        reverse("signup"),
+        {"username": name, "password1": "a-long-passphrase", "password2": "a-long-passphrase"},
+    )
+    assert response.status_code == 200
+    assert "look-alike letters" in response.content.decode()
+    assert not django_user_model.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["Иван", "élodie", "bob_2"])
+def test_signup_takes_names_in_one_alphabet(client, django_user_model, name):
+    response = client.post(
+        reverse("signup"),
+        {"username": name, "password1": "a-long-passphrase", "password2": "a-long-passphrase"},
+    )
+    assert response.status_code == 302
+    assert django_user_model.objects.filter(username=name).exists()
+
+
+@pytest.mark.parametrize("name", ["BOB", "\uff22\uff2f\uff22"])
+def test_signup_refuses_another_spelling_of_a_taken_name(client, django_user_model, name):
+    """Django folds case and compatibility forms (full-width letters) before comparing."""
+    django_user_model.objects.create_user("bob")
+    response = client.post(
+        reverse("signup"),
+        {"username": name, "password1": "a-long-passphrase", "password2": "a-long-passphrase"},
+    )
+    assert response.status_code == 200
+    assert django_user_model.objects.count() == 1
