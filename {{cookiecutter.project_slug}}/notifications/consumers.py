@@ -123,6 +123,8 @@ class NotificationStreamConsumer(EventStreamConsumer):
     the browser's automatic reconnect (Last-Event-ID) resumes where it was.
     """
 
+    frames_of = NotificationConsumer
+
     async def connect(self):
         # Join before reading, so nothing created in between is missed.
         await self.join(services.user_group(self.user.pk))

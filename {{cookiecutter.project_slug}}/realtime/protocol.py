@@ -56,8 +56,7 @@ def build() -> dict[str, Any]:
         consumer = getattr(pattern.callback, "consumer_class", None)
         if not isinstance(pattern, URLPattern) or not _is_realtime(consumer):
             continue  # the catch-all that refuses other paths
-        app = consumer.__module__.split(".")[0]
-        name = f"{app}.{_snake(consumer.__name__.removesuffix('Consumer'))}"
+        app, name = consumer.__module__.split(".")[0], channel_name(consumer)
         channels[name] = _channel(str(pattern.pattern), consumer, app, schemas)
         for action, prefix, summary in (
             ("receive", "receive.", "Frames the client sends"),
@@ -102,6 +101,17 @@ def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
+def channel_name(consumer: type[RealtimeConsumer]) -> str:
+    """The consumer's channel in the document: `<app>.<its name without Consumer>`."""
+    app = consumer.__module__.split(".")[0]
+    return f"{app}.{_snake(consumer.__name__.removesuffix('Consumer'))}"
+
+
+def address(route: str) -> str:
+    """A routed path as the document writes it: /ws/chat/{slug}/."""
+    return "/" + PARAMETER.sub(r"{\g<name>}", route)
+
+
 def _is_realtime(consumer) -> bool:
     return inspect.isclass(consumer) and issubclass(consumer, RealtimeConsumer)
 
@@ -122,7 +132,7 @@ def _channel(route: str, consumer: type[RealtimeConsumer], app: str, schemas: di
     for message_type, fields in consumer.sends.items():
         model = type(message_type, (Outbound,), {"__annotations__": dict(fields)})
         messages[f"send.{message_type}"] = _message(message_type, model, app, schemas)
-    channel = {"address": "/" + PARAMETER.sub(r"{\g<name>}", route), "description": description}
+    channel = {"address": address(route), "description": description}
     if parameters := list(PARAMETER.finditer(route)):
         channel["parameters"] = {
             match["name"]: {"description": CONVERTERS.get(match["converter"], "a path segment")}

@@ -19,6 +19,8 @@ frames to the same code. A stream is one-way: the browser's own actions go
 through plain POSTs meanwhile.
 
     class NotificationStreamConsumer(EventStreamConsumer):
+        frames_of = NotificationConsumer  # the socket whose frames it carries
+
         async def connect(self):
             await self.join(user_group(self.user.pk))
             await self.accept()  # 200 and the event-stream headers
@@ -70,6 +72,9 @@ class EventStreamConsumer(ConnectionScope, AsyncHttpConsumer):
     # EventSource's wait before reconnecting after a stream ends (the "retry:" field).
     retry_ms = 2000
     groups_layer_alias = DEFAULT_CHANNEL_LAYER
+    # The RealtimeConsumer whose frames this stream carries: the browser tests check each
+    # event against that socket's frames in the protocol document (realtime/testing/contract.py).
+    frames_of: type | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

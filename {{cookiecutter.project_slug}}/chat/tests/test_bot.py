@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from websockets.asyncio.client import connect
 
 from chat.bot import ChatBot, Stopped, answer
+from realtime.testing.contract import protocol
 from realtime.testing.pages import connection_status, create_access_token
 from realtime.testing.servers import DaphneServer, FlakyProxy, manage, run_async
 
@@ -47,7 +48,8 @@ class Person:
     """Someone in the room, through a token too: says things and watches for answers."""
 
     def __init__(self, base_url: str, slug: str, username: str, token: str) -> None:
-        self.url = f"{base_url.replace('http', 'ws', 1)}/ws/chat/{slug}/"
+        self.path = f"/ws/chat/{slug}/"
+        self.url = f"{base_url.replace('http', 'ws', 1)}{self.path}"
         self.username = username
         self.token = token
         self.seen: dict[int, dict] = {}  # message id -> message, everything this test saw
@@ -91,6 +93,7 @@ class Person:
 
     async def _read(self) -> None:
         frame = json.loads(await self.socket.recv())
+        protocol().check(self.path, "send", frame)
         if frame["type"] == "chat.history":
             self.seen.update((m["id"], m) for m in frame["messages"])
         elif frame["type"] == "chat.message":

@@ -11,6 +11,7 @@ import websockets
 from prometheus_client.parser import text_string_to_metric_families
 
 from chat.tests.test_load import guest_cookie
+from realtime.testing.contract import protocol
 from realtime.testing.servers import DaphneServer, run_async
 
 TOKEN = "a-daphne-metrics-token"
@@ -69,6 +70,9 @@ def test_a_daphne_process_counts_its_sockets_and_frames(server):
     cookie = guest_cookie(server.url)
 
     received, during = run_async(talk(server.url, cookie))
+
+    for frame in received:
+        protocol().check("/ws/chat/", "send", frame)
 
     assert [frame.get("code") for frame in received] == [
         None,

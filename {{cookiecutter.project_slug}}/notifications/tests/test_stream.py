@@ -12,6 +12,7 @@ from prometheus_client import REGISTRY
 from notifications import services
 from notifications.consumers import NotificationStreamConsumer
 from realtime import hub
+from realtime.testing.contract import protocol
 from realtime.testing.fixtures import session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -49,7 +50,9 @@ class Stream:
             fields = [line.split(": ", 1) for line in (await self.next_block()).split("\n")]
             fields = {name: value for name, value in fields if not name.startswith(":")}
             if "data" in fields:
-                return fields.get("id"), json.loads(fields["data"])
+                frame = json.loads(fields["data"])
+                protocol().check(URL, "send", frame)  # the socket's frames (its `frames_of`)
+                return fields.get("id"), frame
 
     async def next_frame(self, frame_type: str) -> tuple[str | None, dict]:
         for _ in range(20):

@@ -6,8 +6,10 @@
 - guest_page: a new browser context signed in as a fresh guest.
 - staff_user: (username, password) of a superuser in the servers' database.
 - browser_type_launch_args: Playwright's Chromium, else a system Chromium.
-- browser, csp_violations: every browser context a test opens is watched, and
-  a Content-Security-Policy violation fails the test (realtime/testing/csp.py).
+- browser, csp_violations, frame_violations: every browser context a test opens is
+  watched; a Content-Security-Policy violation (realtime/testing/csp.py), or a
+  WebSocket frame either way that the protocol document does not allow
+  (realtime/testing/contract.py), fails the test.
 - ws_connect: a WebsocketCommunicator through the project's own ASGI application
   (config/asgi.py: its origin check, session auth and routing, exactly as served);
   every frame and close code it receives is checked against the protocol document
@@ -94,16 +96,21 @@ def browser_type_launch_args(browser_type_launch_args, playwright):
 @pytest.fixture(scope="session")
 def browser(browser):
     """pytest-playwright's browser; each context it opens, the tests' or its own, is watched."""
+    from .contract import WATCHER, protocol
+
+    protocol()  # built now, not inside Playwright's first frame event
     new_context, new_page = browser.new_context, browser.new_page
 
     def watched_context(*args, **kwargs):
         context = new_context(*args, **kwargs)
         GUARD.watch(context)
+        WATCHER.watch(context)
         return context
 
     def watched_page(*args, **kwargs):
-        page = new_page(*args, **kwargs)  # still on about:blank: the guard sees its first page
+        page = new_page(*args, **kwargs)  # still on about:blank: the guards see its first page
         GUARD.watch(page.context)
+        WATCHER.watch(page.context)
         return page
 
     browser.new_context, browser.new_page = watched_context, watched_page
@@ -118,6 +125,21 @@ def csp_violations():
     found, GUARD.violations[:] = list(GUARD.violations), []
     if found:
         pytest.fail("Content-Security-Policy violations:\n" + "\n".join(found), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def frame_violations():
+    """Fails the test on a WebSocket frame, either way, that docs/asyncapi.json does not
+    allow at its URL, in any watched browser context."""
+    from .contract import WATCHER
+
+    WATCHER.violations.clear()
+    yield WATCHER.violations
+    found, WATCHER.violations[:] = list(WATCHER.violations), []
+    if found:
+        shown = "\n".join(found[:10]) + (f"\n(and {len(found) - 10} more)" if found[10:] else "")
+        message = f"WebSocket frames the protocol document does not allow:\n{shown}"
+        pytest.fail(message, pytrace=False)
 
 
 @pytest.fixture(scope="session")
