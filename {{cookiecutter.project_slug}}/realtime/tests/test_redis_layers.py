@@ -135,6 +135,7 @@ def new_layer(urls, flavor):
 
 
 @pytest.mark.asyncio
+@pytest.mark.django_db  # runs it before the browser tests (see above): no database used
 @pytest.mark.parametrize("flavor", ["core", "pubsub"])
 async def test_send_reaches_process_and_worker_channels_across_two_shards(own_shards, flavor):
     """channel_layer.send(), which group_send does not cover: to a consumer's own
