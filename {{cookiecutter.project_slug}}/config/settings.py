@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from config.layers import redis_layer
 
@@ -117,10 +118,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Without REDIS_URL an in-memory layer serves one process (development, the demo).
 REDIS_URL = env("REDIS_URL", default="")
 REDIS_PREFIX = env("REDIS_PREFIX", default="asgi")
+# Past what one Redis carries, the channel layer alone shards over several
+# (comma-separated, the same list in the same order in every process); the cache
+# and the per-user budgets below stay on REDIS_URL (README, "Capacity").
+CHANNEL_LAYER_REDIS_URLS = env.list("CHANNEL_LAYER_REDIS_URLS", default=[])
+if "," in REDIS_URL:
+    # Django's RedisCache would read a list as a primary and its replicas.
+    raise ImproperlyConfigured(
+        "REDIS_URL names one Redis; list shards in CHANNEL_LAYER_REDIS_URLS instead."
+    )
+if CHANNEL_LAYER_REDIS_URLS and not REDIS_URL:
+    raise ImproperlyConfigured("CHANNEL_LAYER_REDIS_URLS needs REDIS_URL set too.")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": redis_layer(
-            REDIS_URL, flavor=env("REDIS_CHANNEL_LAYER", default="core"), prefix=REDIS_PREFIX
+            CHANNEL_LAYER_REDIS_URLS or REDIS_URL,
+            flavor=env("REDIS_CHANNEL_LAYER", default="core"),
+            prefix=REDIS_PREFIX,
         )
     }
 else:

@@ -2,6 +2,12 @@
 
 Frames: each consumer's @handles methods take the browser's, its `sends` lists its own,
 and docs/asyncapi.json (`make protocol`) documents both.
+
+Presence, as in the chat: a game has any number of spectators, so after the state a
+socket gets game.presence {online} (everyone looking at the game now, sorted) once,
+then only changes, game.presence_changed {joined, left}: one small frame per change,
+or per burst of changes. A game.presence may come again later, and replaces the list
+(after a server process died, its users' rows expire).
 """
 
 from typing import Annotated, Literal
@@ -10,12 +16,14 @@ from channels.db import database_sync_to_async
 from pydantic import Field
 
 from realtime import presence
-from realtime.broadcast import broadcast
 from realtime.consumers import RealtimeConsumer, handles
 from realtime.envelope import Inbound, Outbound, ProtocolError
 
 from . import services
 from .models import Game
+
+# This process's announcer of who came and went, for every game (one burst, one frame).
+presence_changes = presence.Changes(services.announce_presence_changes)
 
 
 class MakeMove(Inbound):
@@ -75,6 +83,7 @@ class GameConsumer(RealtimeConsumer):
     sends = {
         "game.state": {"game": GameView},
         "game.presence": {"online": list[str]},
+        "game.presence_changed": {"joined": list[str], "left": list[str]},
     }
 
     async def connect(self):
@@ -89,12 +98,16 @@ class GameConsumer(RealtimeConsumer):
         await self.accept()
         state = await database_sync_to_async(services.game_frame)(self.game_id)
         await self.send_frame("game.state", game=state)
-        if await self.enter_presence(self.group):
-            await self.announce_presence()
+        # Changes from the group wait until connect() is done (RealtimeConsumer holds
+        # them), so the browser applies them to this list.
+        first, online = await self.enter_presence_and_list(self.group)
+        await self.send_frame("game.presence", online=online)
+        if first:
+            await self.presence_changed()
 
     async def disconnect(self, code):
-        if await self.leave_presence():
-            await self.announce_presence()
+        if await self.leave_presence():  # the user's last tab on this game closed
+            await self.presence_changed()
 
     @handles("game.move", MakeMove)
     async def on_move(self, message: MakeMove):
@@ -112,9 +125,8 @@ class GameConsumer(RealtimeConsumer):
         except services.GameError as error:
             raise ProtocolError("refused", str(error)) from None
 
-    async def announce_presence(self):
-        online = await database_sync_to_async(presence.members)(self.group)
-        await broadcast(self.group, "game.presence", online=online)
+    async def presence_changed(self):
+        await presence_changes.changed(self.group, self.user.pk, self.user.username)
 
 
 class LobbyConsumer(RealtimeConsumer):

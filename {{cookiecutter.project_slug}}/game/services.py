@@ -145,9 +145,18 @@ def _tell_if_away(user, game: Game) -> None:
         _tell(user, f"Your turn in {game.rules.label} #{game.pk}", game)
 
 
+def announce_presence_changes(group: str, users: dict[int, str]) -> None:
+    """Tell the game which of `users` (id -> username) are looking at it now and which
+    left (presence.Changes calls it, in a thread)."""
+    present = presence.present_among(group, list(users))
+    joined = sorted(name for user_id, name in users.items() if user_id in present)
+    left = sorted(name for user_id, name in users.items() if user_id not in present)
+    broadcast_from_sync(group, "game.presence_changed", joined=joined, left=left)
+
+
 def announce_expired_presence(sender, groups: list[str], **kwargs) -> None:
     """Receiver of realtime.signals.presence_expired: tell the games among `groups`
-    which of their players are still online."""
+    who is still online (the whole list: browsers replace theirs)."""
     ids = [int(pk) for group in groups if (pk := group.removeprefix("game.")).isdigit()]
     for game in Game.objects.filter(pk__in=ids):
         online = presence.members(game.group_name)

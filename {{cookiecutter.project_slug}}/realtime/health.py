@@ -4,9 +4,10 @@ Built on django-health-check (its check runner: checks run concurrently, each
 with a time budget, failures logged). Two checks: the database (the library's
 SELECT 1) and a real round trip through the channel layer (below): a message
 sent to this process's own channel and received back, which with REDIS_URL
-goes through Redis. The view reads no session and no user, is not rate
-limited, and is exempt from the HTTPS redirect (settings.SECURE_REDIRECT_EXEMPT),
-so a probe over plain http inside the network gets the answer, not a 301.
+goes through Redis (and with the layer sharded, a PING to every shard). The view
+reads no session and no user, is not rate limited, and is exempt from the HTTPS
+redirect (settings.SECURE_REDIRECT_EXEMPT), so a probe over plain http inside the
+network gets the answer, not a 301.
 """
 
 import asyncio
@@ -21,8 +22,9 @@ from health_check import Database
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
+from redis.asyncio import Redis
 
-from .hub import LAYER_ERRORS
+from .hub import LAYER_ERRORS, redis_addresses
 
 PROBE_SECONDS = 2  # each check's budget: a probe must answer well within its own timeout
 
@@ -46,7 +48,9 @@ _probes: "weakref.WeakKeyDictionary[object, _Probe]" = weakref.WeakKeyDictionary
 
 @dataclasses.dataclass
 class ChannelLayerRoundTrip(HealthCheck):
-    """A message sent to this process's own channel comes back within PROBE_SECONDS."""
+    """A message sent to this process's own channel comes back within PROBE_SECONDS,
+    and with the layer sharded over several Redis servers, every one answers a PING
+    (the round trip goes through one of them; groups live on all)."""
 
     alias: str = DEFAULT_CHANNEL_LAYER
     timeout = timedelta(seconds=PROBE_SECONDS)
@@ -69,6 +73,17 @@ class ChannelLayerRoundTrip(HealthCheck):
             except (TimeoutError, *LAYER_ERRORS) as error:
                 probe.channel = None  # a cancelled receive may have unsubscribed it: start afresh
                 raise ServiceUnavailable(f"channel layer: {type(error).__name__}") from error
+        shards = redis_addresses(self.alias)
+        for number, address in enumerate(shards if len(shards) > 1 else [], start=1):
+            client = Redis.from_url(address, socket_timeout=PROBE_SECONDS)
+            try:
+                async with asyncio.timeout(PROBE_SECONDS):
+                    await client.ping()
+            except (TimeoutError, *LAYER_ERRORS) as error:
+                message = f"channel layer shard {number}: {type(error).__name__}"
+                raise ServiceUnavailable(message) from error
+            finally:
+                await client.aclose()
 
 
 class HealthView(HealthCheckView):

@@ -65,39 +65,48 @@ class Socket(Protocol):
 
 
 class RedisRestarts:
-    """Whether a Redis restarted since the last look: its INFO run_id changes.
+    """Whether a Redis of the layer (any of its shards) restarted since the last look:
+    its INFO run_id changes.
 
-    A restarted Redis has forgotten every group, and the layer reconnects by itself:
-    until the next keep-alive adds this process again, frames to its groups reach
-    nobody and nothing fails to say so. However short the outage, the hub must close
-    its sockets so browsers resume from what they have.
+    A restarted Redis has forgotten every group it held, and the layer reconnects by
+    itself: until the next keep-alive adds this process again, frames to those groups
+    reach nobody and nothing fails to say so. However short the outage, the hub must
+    close its sockets so browsers resume from what they have.
     """
 
-    def __init__(self, address: str) -> None:
-        self.client = Redis.from_url(address, socket_timeout=5)
-        self.run_id: str | None = None
+    def __init__(self, addresses: list[str]) -> None:
+        self.clients = [Redis.from_url(address, socket_timeout=5) for address in addresses]
+        self.run_ids: list[str | None] = [None] * len(addresses)
 
     async def restarted(self) -> bool:
-        run_id = (await self.client.info("server"))["run_id"]
-        restarted = self.run_id is not None and run_id != self.run_id
-        self.run_id = run_id
-        return restarted
+        run_ids = [(await client.info("server"))["run_id"] for client in self.clients]
+        seen, self.run_ids = self.run_ids, run_ids
+        return any(old is not None and old != new for old, new in zip(seen, run_ids, strict=True))
+
+    def forget(self) -> None:
+        """Start afresh: the next look sets what a restart is measured against."""
+        self.run_ids = [None] * len(self.clients)
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            with suppress(Exception):
+                await client.aclose()
 
 
-def redis_address(alias: str) -> str | None:
-    """The Redis URL of a channels_redis layer in settings.CHANNEL_LAYERS, else None."""
-    hosts = settings.CHANNEL_LAYERS.get(alias, {}).get("CONFIG", {}).get("hosts") or [None]
-    host = hosts[0]  # this project's layers have one (config/layers.py)
-    address = host.get("address") if isinstance(host, dict) else host
-    return address if isinstance(address, str) else None
+def redis_addresses(alias: str) -> list[str]:
+    """The Redis URLs (shards) of a channels_redis layer in settings.CHANNEL_LAYERS;
+    empty for another layer."""
+    hosts = settings.CHANNEL_LAYERS.get(alias, {}).get("CONFIG", {}).get("hosts") or []
+    addresses = [host.get("address") if isinstance(host, dict) else host for host in hosts]
+    return [address for address in addresses if isinstance(address, str)]
 
 
 class Hub:
     """This process's sockets by group, and the layer channel that feeds each group."""
 
-    def __init__(self, layer, redis_url: str | None = None) -> None:
+    def __init__(self, layer, redis_urls: list[str] | None = None) -> None:
         self.layer = layer
-        self.redis_url = redis_url  # to notice a restart; None on the in-memory layer
+        self.redis_urls = redis_urls or []  # to notice a restart; none on the in-memory layer
         self.loop = asyncio.get_running_loop()
         self.members: dict[str, set[Socket]] = {}
         self.channels: dict[str, str] = {}  # group -> this process's channel in it
@@ -215,7 +224,7 @@ class Hub:
         interval = settings.REALTIME["KEEPALIVE_SECONDS"]
         presence_every = settings.REALTIME["PRESENCE_TTL_SECONDS"] / 3
         since_presence = 0.0
-        restarts = RedisRestarts(self.redis_url) if self.redis_url else None
+        restarts = RedisRestarts(self.redis_urls) if self.redis_urls else None
         try:
             if restarts:
                 with suppress(*LAYER_ERRORS):
@@ -229,7 +238,7 @@ class Hub:
                 except LAYER_ERRORS as error:
                     await self._close_all(f"channel layer unreachable ({error})")
                     if restarts:
-                        restarts.run_id = None  # closed already: no second close once it is back
+                        restarts.forget()  # closed already: no second close once it is back
                     continue
                 if restarted:
                     await self._close_all("Redis restarted; frames sent meanwhile were lost")
@@ -240,8 +249,7 @@ class Hub:
                     await self._refresh_presence()
         finally:
             if restarts:
-                with suppress(Exception):
-                    await restarts.client.aclose()
+                await restarts.aclose()
 
     async def _close_all(self, reason: str) -> None:
         """Close every socket here; browsers reconnect and resume from what they have."""
@@ -283,5 +291,5 @@ def get_hub(alias: str = DEFAULT_CHANNEL_LAYER) -> Hub:
     layer = get_channel_layer(alias)
     hub = _hubs.get(layer)
     if hub is None or hub.loop is not asyncio.get_running_loop():
-        hub = _hubs[layer] = Hub(layer, redis_address(alias))
+        hub = _hubs[layer] = Hub(layer, redis_addresses(alias))
     return hub

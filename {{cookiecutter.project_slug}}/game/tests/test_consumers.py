@@ -1,4 +1,6 @@
 import asyncio
+import contextlib
+import json
 
 import pytest
 from channels.db import database_sync_to_async
@@ -90,13 +92,56 @@ async def test_two_concurrent_moves_for_one_turn_leave_exactly_one(ws_connect, g
     assert await moves_stored() == 1
 
 
-async def test_presence_marks_players_online(ws_connect, game, alice, bob):
+async def test_presence_is_a_list_after_the_state_then_only_changes(ws_connect, game, alice, bob):
     url = f"/ws/game/{game.pk}/"
     async with ws_connect(url, alice) as a:
-        assert (await next_frame(a, "game.presence"))["online"] == ["alice"]
-        async with ws_connect(url, bob):
-            assert (await next_frame(a, "game.presence"))["online"] == ["alice", "bob"]
-        assert (await next_frame(a, "game.presence"))["online"] == ["alice"]
+        assert (await a.receive_json_from())["type"] == "game.state"
+        assert await a.receive_json_from() == {"type": "game.presence", "online": ["alice"]}
+        assert (await next_frame(a, "game.presence_changed"))["joined"] == ["alice"]
+        async with ws_connect(url, bob) as b:
+            assert (await b.receive_json_from())["type"] == "game.state"
+            assert await b.receive_json_from() == {
+                "type": "game.presence",
+                "online": ["alice", "bob"],
+            }
+            assert await a.receive_json_from() == {
+                "type": "game.presence_changed",
+                "joined": ["bob"],
+                "left": [],
+            }
+            async with ws_connect(url, bob):  # a second tab of bob's: no change
+                pass
+        # The next frame is bob leaving: his second tab came and went unannounced.
+        assert await a.receive_json_from() == {
+            "type": "game.presence_changed",
+            "joined": [],
+            "left": ["bob"],
+        }
+
+
+async def test_each_spectator_costs_the_others_the_same_small_frame_however_many_watch(
+    ws_connect, game, alice, django_user_model
+):
+    """A game has any number of spectators: N joins cost a player N small frames
+    (linear), not N lists of up to N names."""
+    spectators = await database_sync_to_async(
+        lambda: [django_user_model.objects.create_user(f"fan-{n:02d}") for n in range(20)]
+    )()
+    url = f"/ws/game/{game.pk}/"
+    cost = []  # bytes the player receives for each join
+    async with contextlib.AsyncExitStack() as sockets:
+        player = await sockets.enter_async_context(ws_connect(url, alice))
+        await drain(player)
+        for spectator in spectators:
+            await sockets.enter_async_context(ws_connect(url, spectator))
+            frames = [await player.receive_from()]
+            while await player.receive_nothing(timeout=0.2) is False:
+                frames.append(await player.receive_from())
+            assert [json.loads(frame) for frame in frames] == [
+                {"type": "game.presence_changed", "joined": [spectator.username], "left": []}
+            ]
+            cost.append(sum(len(frame.encode()) for frame in frames))
+    assert len(set(cost)) == 1, cost  # the 20th join costs what the first did
 
 
 async def test_the_lobby_lists_games_live(ws_connect, alice, bob):

@@ -165,6 +165,28 @@ def test_players_on_two_server_processes_play_one_game(redis_daphne_servers, gue
     expect(game_status(alice)).to_have_text("You win!")
 
 
+def test_a_spectator_sees_the_players_come_and_go(daphne_server, guest_page):
+    """Presence after the first list comes as changes: the page applies each one."""
+    alice, alice_name = guest_page(daphne_server.url)
+    bob, bob_name = guest_page(daphne_server.url)
+    carol, _ = guest_page(daphne_server.url)
+    game_url = create_game(alice, daphne_server.url, "Tic-tac-toe")
+    open_connected(bob, game_url)
+    bob.get_by_role("button", name="Join this game").click()
+    expect(game_status(alice)).to_have_text("Your turn (X).")
+    bob.goto(f"{daphne_server.url}/game/")  # bob looks away
+
+    open_connected(carol, game_url)
+    players = carol.get_by_role("list", name="Players")
+    expect(players).to_contain_text(f"{alice_name} · X · online")
+    expect(players).to_contain_text(f"{bob_name} · O · offline")
+    open_connected(bob, game_url)  # comes back
+    expect(players).to_contain_text(f"{bob_name} · O · online")
+    alice.goto(f"{daphne_server.url}/game/")  # and alice leaves
+    expect(players).to_contain_text(f"{alice_name} · X · offline")
+    expect(players).to_contain_text(f"{bob_name} · O · online")
+
+
 def test_a_refusal_goes_away_once_it_is_no_longer_true(daphne_server, guest_page):
     alice, _ = guest_page(daphne_server.url)
     bob, _ = guest_page(daphne_server.url)

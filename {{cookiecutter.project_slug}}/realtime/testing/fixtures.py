@@ -2,7 +2,8 @@
 
 - daphne_server: the project served by a real daphne process (session-wide).
 - flaky_proxy: a proxy in front of it whose connections a test can cut.
-- redis_url, redis_server_env, redis_daphne_servers: the same on Redis, two processes.
+- redis_url, redis_server_env, redis_daphne_servers: the same on Redis, two processes;
+  redis_server_env is parametrised: one Redis, then the channel layer over two shards.
 - guest_page: a new browser context signed in as a fresh guest.
 - staff_user: (username, password) of a superuser in the servers' database.
 - browser_type_launch_args: Playwright's Chromium, else a system Chromium.
@@ -41,7 +42,14 @@ from .servers import (
     server_environment,
 )
 
-REDIS_FIXTURES = {"redis_url", "own_redis", "redis_server_env", "redis_daphne_servers"}
+REDIS_FIXTURES = {
+    "redis_url",
+    "own_redis",
+    "own_shards",
+    "redis_shards",
+    "redis_server_env",
+    "redis_daphne_servers",
+}
 
 
 def pytest_collection_modifyitems(items):
@@ -205,10 +213,50 @@ def own_redis(tmp_path):
     server.stop()
 
 
+@pytest.fixture
+def own_shards(own_redis, tmp_path):
+    """own_shards(n): n redis-servers of this test's own (own_redis the first), for a
+    channel layer sharded over them."""
+    more = []
+
+    def start(count):
+        while len(more) < count - 1:
+            more.append(start_redis(tmp_path / f"redis-{len(more) + 2}.log"))
+        return [own_redis, *more[: count - 1]]
+
+    yield start
+    for server in more:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
-def redis_server_env(server_env, redis_url):
-    """server_env on the Redis channel layer (same database), for cross-process tests."""
-    return {**server_env, "REDIS_URL": redis_url}
+def redis_shards(tmp_path_factory):
+    """Two throwaway redis-servers for a channel layer sharded over both."""
+    servers = []
+    try:
+        for _ in range(2):
+            servers.append(start_redis(tmp_path_factory.mktemp("shard") / "redis.log"))
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture(scope="session", params=["one Redis", "two Redis shards"])
+def redis_server_env(request, server_env):
+    """server_env on the Redis channel layer (same database), for cross-process tests.
+
+    Every cross-process test runs twice: on one Redis, and with the channel layer
+    sharded over two (CHANNEL_LAYER_REDIS_URLS; the cache and budgets on the first).
+    """
+    if request.param == "one Redis":
+        return {**server_env, "REDIS_URL": request.getfixturevalue("redis_url")}
+    shards = request.getfixturevalue("redis_shards")
+    return {
+        **server_env,
+        "REDIS_URL": shards[0].url,
+        "CHANNEL_LAYER_REDIS_URLS": ",".join(shard.url for shard in shards),
+    }
 
 
 @pytest.fixture(scope="session")

@@ -222,15 +222,22 @@ class Worker:
             return
         import redis  # only the Redis tests get here
 
-        client = redis.Redis.from_url(self.env["REDIS_URL"])
+        # A channel's subscription is on one shard of the layer's, whichever its name hashes to.
+        shards = self.env.get("CHANNEL_LAYER_REDIS_URLS") or self.env["REDIS_URL"]
+        clients = [redis.Redis.from_url(url) for url in shards.split(",")]
+
+        def listening(name: str) -> bool:
+            return any(client.pubsub_channels(f"*{name}") for client in clients)
+
         deadline = time.monotonic() + timeout
         try:
-            while not all(client.pubsub_channels(f"*{name}") for name in self.channels):
+            while not all(listening(name) for name in self.channels):
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the worker is not listening on {self.channels}")
                 time.sleep(0.1)
         finally:
-            client.close()
+            for client in clients:
+                client.close()
 
     def stop(self) -> None:
         stop_process(self.process)

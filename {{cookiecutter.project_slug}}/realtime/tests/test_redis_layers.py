@@ -5,6 +5,7 @@ import asyncio
 import pytest
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.utils.module_loading import import_string
 
 from config.layers import redis_layer
 from realtime.broadcast import frame_event
@@ -97,19 +98,25 @@ class RoomListener(RealtimeConsumer):
 @pytest.mark.asyncio
 @pytest.mark.django_db
 @pytest.mark.parametrize("flavor", ["core", "pubsub"])
-async def test_a_redis_restart_closes_the_sockets_so_they_resume(settings, own_redis, flavor):
+@pytest.mark.parametrize("count", [1, 2], ids=["one Redis", "two shards"])
+async def test_a_redis_restart_closes_the_sockets_so_they_resume(
+    settings, own_shards, flavor, count
+):
     """A restarted Redis has forgotten the groups: until the hub adds this process again,
     frames to its groups reach nobody, and nothing fails to say so (the layer reconnects
-    by itself). However short the outage, the sockets close, so browsers resume."""
-    settings.CHANNEL_LAYERS = {"default": redis_layer(own_redis.url, flavor, prefix="restart")}
+    by itself). However short the outage, the sockets close, so browsers resume. With
+    the layer sharded, a restart of any shard does it (here the last one)."""
+    servers = own_shards(count)
+    urls = [server.url for server in servers]
+    settings.CHANNEL_LAYERS = {"default": redis_layer(urls, flavor, prefix="restart")}
     settings.REALTIME = {**settings.REALTIME, "KEEPALIVE_SECONDS": 0.5}
     socket = WebsocketCommunicator(RoomListener.as_asgi(), "/")
     assert (await socket.connect())[0]
-    await asyncio.sleep(1)  # the hub has had a look at this Redis
+    await asyncio.sleep(1)  # the hub has had a look at each Redis
     # A restart within one keep-alive: these calls block the event loop, so no
     # keep-alive of the hub can fall into the outage and see Redis down.
-    own_redis.stop()
-    own_redis.start()
+    servers[-1].stop()
+    servers[-1].start()
     closed = await socket.receive_output(timeout=5)
     assert closed == {"type": "websocket.close", "code": SERVICE_RESTART}
     await socket.wait()
@@ -119,6 +126,39 @@ async def test_a_redis_restart_closes_the_sockets_so_they_resume(settings, own_r
     await get_channel_layer().group_send("restart-test", frame_event("ping"))
     assert await again.receive_json_from(timeout=5) == {"type": "ping"}
     await again.disconnect()
+
+
+def new_layer(urls, flavor):
+    """The layer a new process would make from these settings (its own client prefix)."""
+    config = redis_layer(urls, flavor, prefix=f"send-{flavor}")
+    return import_string(config["BACKEND"])(**config["CONFIG"])
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db  # runs it before the browser tests (see above): no database used
+@pytest.mark.parametrize("flavor", ["core", "pubsub"])
+async def test_send_reaches_process_and_worker_channels_across_two_shards(own_shards, flavor):
+    """channel_layer.send(), which group_send does not cover: to a consumer's own
+    channel (a reply), and to a worker's channel from one process after another
+    (each `manage.py notify` is a new process)."""
+    urls = [server.url for server in own_shards(2)]
+    receiver = new_layer(urls, flavor)
+    try:
+        for number in range(8):  # channels whose names hash to either shard
+            channel = await receiver.new_channel()
+            await new_layer(urls, flavor).send(channel, {"type": "reply", "number": number})
+            async with asyncio.timeout(3):
+                assert (await receiver.receive(channel))["number"] == number
+        listening = asyncio.create_task(receiver.receive("jobs"))  # a worker, waiting
+        await asyncio.sleep(0.1)
+        for number in range(4):
+            await new_layer(urls, flavor).send("jobs", {"type": "job", "number": number})
+            async with asyncio.timeout(3):
+                assert (await listening)["number"] == number
+            listening = asyncio.create_task(receiver.receive("jobs"))
+        listening.cancel()
+    finally:
+        await receiver.flush()
 
 
 def test_an_unknown_layer_flavor_is_refused():

@@ -19,7 +19,7 @@ const PIECES = {
 };
 
 let game = null; // the latest game.state from the server
-let online = [];
+let online = new Set(); // who is looking at the game: game.presence, then its changes
 
 function seatOf(name) {
   const seat = game.players.indexOf(name);
@@ -123,7 +123,7 @@ function renderPlayers() {
   playersList.replaceChildren(
     ...game.players.map((name, seat) => {
       const item = document.createElement("li");
-      const here = name && online.includes(name);
+      const here = name && online.has(name);
       item.className = here ? "player player--online" : "player";
       item.dataset.player = seat;
       item.textContent = name
@@ -169,8 +169,13 @@ const socket = new RealtimeSocket(`/ws/game/${root.dataset.gameId}/`, {
         if (askedForRematch && game.rematch) window.location.assign(game.rematch);
         break;
       }
-      case "game.presence":
-        online = frame.online;
+      case "game.presence": // the whole list: first, and to correct it
+        online = new Set(frame.online);
+        if (game) renderPlayers();
+        break;
+      case "game.presence_changed":
+        for (const name of frame.joined) online.add(name);
+        for (const name of frame.left) online.delete(name);
         if (game) renderPlayers();
         break;
       case "error":
