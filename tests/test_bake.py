@@ -41,6 +41,9 @@ COMBINATIONS = {
 # the core's (realtime/, accounts/; no app has one), which the defaults and both Redis
 # bakes run. The unusual name through the pages that show it.
 ON_REDIS = ["-m", "not load and (not e2e or redis)"]
+# The core layer's bake runs its cross-process tests on a layer sharded over two Redis
+# servers (the pub/sub bake and the defaults on one).
+GENERATED_ENV = {"postgres-redis": {"REALTIME_TEST_REDIS_SHARDS": "2"}}
 APP_OFF = ["-m", "not e2e and not load and not redis"]
 GENERATED_TESTS = {
     "postgres-redis": ON_REDIS,
@@ -149,7 +152,7 @@ def test_the_protocol_document_is_the_commands_and_valid_asyncapi(baked, project
 @pytest.mark.parametrize(("combination", "pytest_args"), GENERATED_TESTS.items(), ids=GENERATED_TESTS)
 def test_the_generated_tests_pass(tmp_path, project_python, request, combination, pytest_args):
     project = bake(tmp_path, **COMBINATIONS[combination])
-    env = dict(os.environ)
+    env = {**os.environ, **GENERATED_ENV.get(combination, {})}
     dotenv = (project / ".env").read_text()
     if "\nREDIS_URL=" in dotenv:  # never the shared Redis on 6379: a throwaway one
         env["REDIS_URL"] = request.getfixturevalue("redis_url")

@@ -3,7 +3,7 @@
 - daphne_server: the project served by a real daphne process (session-wide).
 - flaky_proxy: a proxy in front of it whose connections a test can cut.
 - redis_url, redis_server_env, redis_daphne_servers: the same on Redis, two processes;
-  redis_server_env is parametrised: one Redis, then the channel layer over two shards.
+  on one Redis, or with REALTIME_TEST_REDIS_SHARDS=2 the channel layer over two shards.
 - guest_page: a new browser context signed in as a fresh guest.
 - staff_user: (username, password) of a superuser in the servers' database.
 - browser_type_launch_args: Playwright's Chromium, else a system Chromium.
@@ -242,13 +242,19 @@ def redis_shards(tmp_path_factory):
             server.stop()
 
 
-@pytest.fixture(scope="session", params=["one Redis", "two Redis shards"])
-def redis_server_env(request, server_env):
-    """server_env on the Redis channel layer (same database), for cross-process tests.
+# The cross-process tests run on one Redis; with REALTIME_TEST_REDIS_SHARDS=2, on a
+# channel layer sharded over two instead (the template's own run does that for one of
+# its bakes). chat/tests/test_redis_shards.py runs on two shards either way.
+CROSS_PROCESS_REDIS = (
+    "two Redis shards" if os.environ.get("REALTIME_TEST_REDIS_SHARDS") == "2" else "one Redis"
+)
 
-    Every cross-process test runs twice: on one Redis, and with the channel layer
-    sharded over two (CHANNEL_LAYER_REDIS_URLS; the cache and budgets on the first).
-    """
+
+@pytest.fixture(scope="session", params=[CROSS_PROCESS_REDIS])
+def redis_server_env(request, server_env):
+    """server_env on the Redis channel layer (same database), for cross-process tests:
+    on one Redis, or sharded over two (CHANNEL_LAYER_REDIS_URLS; the cache and budgets
+    on the first), as CROSS_PROCESS_REDIS says."""
     if request.param == "one Redis":
         return {**server_env, "REDIS_URL": request.getfixturevalue("redis_url")}
     shards = request.getfixturevalue("redis_shards")
