@@ -19,12 +19,12 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from channels.db import database_sync_to_async
 from pydantic import Field, StringConstraints
 
 from realtime import presence
 from realtime.broadcast import broadcast
 from realtime.consumers import RealtimeConsumer, handles
+from realtime.db import database_sync_to_async
 from realtime.envelope import Inbound, Outbound, ProtocolError
 
 from . import services
@@ -128,11 +128,13 @@ class RoomConsumer(RealtimeConsumer):
 
     @handles("chat.send", SendMessage)
     async def on_send(self, message: SendMessage):
-        # The service stores it (once per nonce) and pushes it to the room. The author
-        # is the session's, never the frame's.
-        await database_sync_to_async(services.send_message)(
+        # Stored (once per nonce) before it is pushed; the author is the session's,
+        # never the frame's. Pushed from here, not from the database thread: every
+        # consumer's queries share that one thread, which would wait for Redis too.
+        stored, _ = await database_sync_to_async(services.store_message)(
             self.room, self.user, message.text, message.nonce
         )
+        await broadcast(self.room.group_name, "chat.message", message=stored.as_frame())
 
     @handles("chat.typing", Typing)
     async def on_typing(self, message: Typing):

@@ -39,25 +39,30 @@ def messages_after(room: Room, after_id: int, limit: int = RESUME_PAGE) -> list[
 
 
 def send_message(room: Room, author, text: str, nonce=None) -> tuple[Message, bool]:
-    """Store a message, then push it to the room once the transaction commits.
+    """Store a message (store_message), then push it to the room once the transaction
+    commits. For sync code; the consumer pushes from its own event loop instead."""
+    message, created = store_message(room, author, text, nonce)
+    publish(message)
+    return message, created
+
+
+def store_message(room: Room, author, text: str, nonce=None) -> tuple[Message, bool]:
+    """Store a message and notify its @mentions; the caller pushes it to the room.
 
     Returns (message, False), storing nothing, if this author already sent this
-    nonce: a browser resending after a drop (the message is pushed again). A nonce
-    names one message of its author (the model's constraint), so the same nonce in
-    another room is refused, as an error frame to a consumer.
+    nonce: a browser resending after a drop (push it again: its sender saw no echo,
+    so the first push may have failed, Redis restarting; browsers drop ids they
+    already show). A nonce names one message of its author (the model's constraint),
+    so the same nonce in another room is refused, as an error frame to a consumer.
     """
     if nonce is not None:
         sent = Message.objects.select_related("author").filter(author=author, nonce=nonce)
         if existing := sent.first():
             if existing.room_id != room.id:
                 raise ProtocolError("invalid_fields", "nonce: already used in another room.")
-            # Pushed again: its sender saw no echo, so the first push may have failed
-            # (Redis restarting). Browsers drop ids they already show.
-            publish(existing)
             return existing, False
     message = Message.objects.create(room=room, author=author, text=text, nonce=nonce)
     notify_mentions(message)
-    publish(message)
     return message, True
 
 

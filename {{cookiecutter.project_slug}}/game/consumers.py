@@ -6,12 +6,12 @@ and docs/asyncapi.json (`make protocol`) documents both.
 
 from typing import Annotated, Literal
 
-from channels.db import database_sync_to_async
 from pydantic import Field
 
 from realtime import presence
 from realtime.broadcast import broadcast
 from realtime.consumers import RealtimeConsumer, handles
+from realtime.db import database_sync_to_async
 from realtime.envelope import Inbound, Outbound, ProtocolError
 
 from . import services

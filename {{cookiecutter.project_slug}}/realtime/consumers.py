@@ -49,7 +49,7 @@ from urllib.parse import parse_qs
 
 from autobahn.exception import Disconnected
 from channels import DEFAULT_CHANNEL_LAYER
-from channels.db import database_sync_to_async
+from .db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer

@@ -30,7 +30,7 @@ from typing import Protocol
 
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
+from .db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from redis.asyncio import Redis

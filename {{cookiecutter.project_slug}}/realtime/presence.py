@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from channels.db import database_sync_to_async
+from .db import database_sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import Count
