@@ -28,7 +28,7 @@ from realtime.db import database_sync_to_async
 from realtime.envelope import Inbound, Outbound, ProtocolError
 
 from . import services
-from .models import MAX_MESSAGE_LENGTH, Room
+from .models import MAX_MESSAGE_LENGTH, ROOM_GROUP_PREFIX
 from .services import (
     LOBBY_GROUP,
     REMOVED,
@@ -38,8 +38,19 @@ from .services import (
     missed_too_many,
 )
 
+
+async def announce_presence_changes(group: str, users: dict[int, str]) -> None:
+    """Tell the room which of `users` (id -> username) are in it now and which left,
+    and the room list its new count. Read in the database thread, pushed from the
+    event loop: that thread, every consumer's, never waits for Redis."""
+    joined, left, count = await database_sync_to_async(services.presence_changes)(group, users)
+    await broadcast(group, "chat.presence_changed", joined=joined, left=left)
+    room = group.removeprefix(ROOM_GROUP_PREFIX)
+    await broadcast(LOBBY_GROUP, "chat.room_members", room=room, count=count)
+
+
 # This process's announcer of who came and went, for every room (one burst, one frame).
-presence_changes = presence.Changes(services.announce_presence_changes)
+presence_changes = presence.Changes(announce_presence_changes)
 
 
 class SendMessage(Inbound):
@@ -105,7 +116,8 @@ class RoomConsumer(RealtimeConsumer):
     async def connect(self):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         # A room this user was removed from is, for them, a room that does not exist.
-        self.room = await Room.objects.filter(slug=slug).exclude(removed=self.user).afirst()
+        # (Both the query and building it run in the database thread, off the event loop.)
+        self.room = await database_sync_to_async(services.room_for)(slug, self.user)
         if self.room is None:  # rooms are created by a POST (views.open_room), never here
             await self.close()
             return

@@ -133,22 +133,20 @@ def delete_message(room: Room, message_id: int, moderator) -> None:
     )
 
 
-def announce_presence_changes(group: str, users: dict[int, str]) -> None:
-    """Tell the room which of `users` (id -> username) are in it now and which left,
-    and the room list its new count (presence.Changes calls it, in a thread)."""
+def presence_changes(group: str, users: dict[int, str]) -> tuple[list[str], list[str], int]:
+    """Which of `users` (id -> username) are in the room now and which left, and how
+    many people it has: what consumers.announce_presence_changes says."""
     present = presence.present_among(group, list(users))
     count = presence.counts([group])[group]
     joined = sorted(name for user_id, name in users.items() if user_id in present)
     left = sorted(name for user_id, name in users.items() if user_id not in present)
-    broadcast_from_sync(group, "chat.presence_changed", joined=joined, left=left)
-    room = group.removeprefix(ROOM_GROUP_PREFIX)
-    broadcast_from_sync(LOBBY_GROUP, "chat.room_members", room=room, count=count)
+    return joined, left, count
 
 
 def announce_presence(room: Room) -> None:
     """Tell the room who is in it now (the whole list: browsers replace theirs), and
     the room list its new count. Only for corrections (expired rows): a join or a
-    leave is announced as a change (announce_presence_changes)."""
+    leave is announced as a change (consumers.announce_presence_changes)."""
     members = presence.members(room.group_name)
     broadcast_from_sync(room.group_name, "chat.presence", members=members)
     broadcast_from_sync(LOBBY_GROUP, "chat.room_members", room=room.slug, count=len(members))
@@ -181,3 +179,8 @@ def lobby_snapshot(limit: int = LOBBY_ROOMS) -> list[dict]:
 def missed_too_many(room: Room, after_id: int, limit: int = RESUME_LIMIT) -> bool:
     """More than `limit` messages after `after_id`: too many to stream on a reconnect."""
     return room.messages.filter(id__gt=after_id)[: limit + 1].count() > limit
+
+
+def room_for(slug: str, user) -> Room | None:
+    """The room `slug`, or None if there is none or `user` was removed from it."""
+    return Room.objects.filter(slug=slug).exclude(removed=user).first()

@@ -297,22 +297,51 @@ async def test_a_push_waiting_for_the_channel_layer_holds_up_no_other_message(
         await drain(b)
         layer = get_channel_layer()
         working = layer.group_send
-        released = asyncio.Event()
+        waiting, released = asyncio.Event(), asyncio.Event()
 
         async def first_one_waits(group, message):
             if "first" in message.get("text", ""):
+                waiting.set()
                 await released.wait()
             await working(group, message)
 
         monkeypatch.setattr(layer, "group_send", first_one_waits)
         try:
             await a.send_json_to({"type": "chat.send", "text": "first"})
-            await asyncio.sleep(0.2)  # stored; its push is waiting
+            await asyncio.wait_for(waiting.wait(), 5)  # stored; its push is waiting
             await b.send_json_to({"type": "chat.send", "text": "second"})
             assert (await next_frame(a, "chat.message"))["message"]["text"] == "second"
         finally:
             released.set()
         assert (await next_frame(a, "chat.message"))["message"]["text"] == "first"
+
+
+async def test_a_join_announcement_waiting_for_the_channel_layer_holds_up_no_message(
+    ws_connect, room, alice, bob, monkeypatch
+):
+    """The same for presence: who came in is read in the database thread and pushed
+    from the event loop."""
+    async with ws_connect("/ws/chat/lobby/", alice) as a:
+        await drain(a)
+        layer = get_channel_layer()
+        working = layer.group_send
+        waiting, released = asyncio.Event(), asyncio.Event()
+
+        async def presence_waits(group, message):
+            if "chat.presence_changed" in message.get("text", ""):
+                waiting.set()
+                await released.wait()
+            await working(group, message)
+
+        monkeypatch.setattr(layer, "group_send", presence_waits)
+        async with ws_connect("/ws/chat/lobby/", bob):
+            try:
+                await asyncio.wait_for(waiting.wait(), 5)  # bob's arrival is being announced
+                await a.send_json_to({"type": "chat.send", "text": "still here"})
+                assert (await next_frame(a, "chat.message"))["message"]["text"] == "still here"
+            finally:
+                released.set()
+            assert (await next_frame(a, "chat.presence_changed"))["joined"] == ["bob"]
 
 
 async def test_a_resent_message_is_stored_once_and_confirmed_to_its_sender(
