@@ -6,9 +6,8 @@ HTTP request runs in a thread of its own, whose connection would outlive it. But
 the consumers' calls all run in one thread (asgiref's thread-sensitive executor)
 for the life of the server process, so a connection per call bought nothing and
 cost most of each chat message: a new connection (on PostgreSQL a server process)
-and, on SQLite in WAL mode, a checkpoint of the log each time the last one closed.
-`make bench`, 200 sockets in rooms of 4: p99 1.5 s with a connection per call, 51 ms
-with this.
+and, on SQLite in WAL mode, a checkpoint of the log each time the last one closed
+(`make bench`, rooms of 4 chatting: seconds of latency instead of milliseconds).
 
 So here the connection is kept open between calls, in that thread only (HTTP
 requests still close theirs). Django still closes it before the next call if an
