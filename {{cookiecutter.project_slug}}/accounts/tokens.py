@@ -26,12 +26,12 @@ import hashlib
 import logging
 import secrets
 
-from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from realtime.db import database_sync_to_async
 from realtime.sessions import end_token_sockets
 
 from .models import AccessToken

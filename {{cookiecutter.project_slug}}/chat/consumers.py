@@ -19,16 +19,16 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from channels.db import database_sync_to_async
 from pydantic import Field, StringConstraints
 
 from realtime import presence
 from realtime.broadcast import broadcast
 from realtime.consumers import RealtimeConsumer, handles
+from realtime.db import database_sync_to_async
 from realtime.envelope import Inbound, Outbound, ProtocolError
 
 from . import services
-from .models import MAX_MESSAGE_LENGTH, Room
+from .models import MAX_MESSAGE_LENGTH, ROOM_GROUP_PREFIX
 from .services import (
     LOBBY_GROUP,
     REMOVED,
@@ -39,8 +39,19 @@ from .services import (
     missed_too_many,
 )
 
+
+async def announce_presence_changes(group: str, users: dict[int, str]) -> None:
+    """Tell the room which of `users` (id -> username) are in it now and which left,
+    and the room list its new count. Read in the database thread, pushed from the
+    event loop: that thread, every consumer's, never waits for Redis."""
+    joined, left, count = await database_sync_to_async(services.presence_changes)(group, users)
+    await broadcast(group, "chat.presence_changed", joined=joined, left=left)
+    room = group.removeprefix(ROOM_GROUP_PREFIX)
+    await broadcast(LOBBY_GROUP, "chat.room_members", room=room, count=count)
+
+
 # This process's announcer of who came and went, for every room (one burst, one frame).
-presence_changes = presence.Changes(services.announce_presence_changes)
+presence_changes = presence.Changes(announce_presence_changes)
 
 
 class SendMessage(Inbound):
@@ -106,7 +117,8 @@ class RoomConsumer(RealtimeConsumer):
     async def connect(self):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         # A room this user was removed from is, for them, a room that does not exist.
-        self.room = await Room.objects.filter(slug=slug).exclude(removed=self.user).afirst()
+        # (Both the query and building it run in the database thread, off the event loop.)
+        self.room = await database_sync_to_async(services.room_for)(slug, self.user)
         if self.room is None:  # rooms are created by a POST (views.open_room), never here
             await self.close()
             return
@@ -129,11 +141,13 @@ class RoomConsumer(RealtimeConsumer):
 
     @handles("chat.send", SendMessage)
     async def on_send(self, message: SendMessage):
-        # The service stores it (once per nonce) and pushes it to the room. The author
-        # is the session's, never the frame's.
-        await database_sync_to_async(services.send_message)(
+        # Stored (once per nonce) before it is pushed; the author is the session's,
+        # never the frame's. Pushed from here, not from the database thread: every
+        # consumer's queries share that one thread, which would wait for Redis too.
+        stored, _ = await database_sync_to_async(services.store_message)(
             self.room, self.user, message.text, message.nonce
         )
+        await broadcast(self.room.group_name, "chat.message", message=stored.as_frame())
 
     @handles("chat.typing", Typing)
     async def on_typing(self, message: Typing):

@@ -41,25 +41,30 @@ def messages_after(room: Room, after_id: int, limit: int = RESUME_PAGE) -> list[
 
 
 def send_message(room: Room, author, text: str, nonce=None) -> tuple[Message, bool]:
-    """Store a message, then push it to the room once the transaction commits.
+    """Store a message (store_message), then push it to the room once the transaction
+    commits. For sync code; the consumer pushes from its own event loop instead."""
+    message, created = store_message(room, author, text, nonce)
+    publish(message)
+    return message, created
+
+
+def store_message(room: Room, author, text: str, nonce=None) -> tuple[Message, bool]:
+    """Store a message and notify its @mentions; the caller pushes it to the room.
 
     Returns (message, False), storing nothing, if this author already sent this
-    nonce: a browser resending after a drop (the message is pushed again). A nonce
-    names one message of its author (the model's constraint), so the same nonce in
-    another room is refused, as an error frame to a consumer.
+    nonce: a browser resending after a drop (push it again: its sender saw no echo,
+    so the first push may have failed, Redis restarting; browsers drop ids they
+    already show). A nonce names one message of its author (the model's constraint),
+    so the same nonce in another room is refused, as an error frame to a consumer.
     """
     if nonce is not None:
         sent = Message.objects.select_related("author").filter(author=author, nonce=nonce)
         if existing := sent.first():
             if existing.room_id != room.id:
                 raise ProtocolError("invalid_fields", "nonce: already used in another room.")
-            # Pushed again: its sender saw no echo, so the first push may have failed
-            # (Redis restarting). Browsers drop ids they already show.
-            publish(existing)
             return existing, False
     message = Message.objects.create(room=room, author=author, text=text, nonce=nonce)
     notify_mentions(message)
-    publish(message)
     return message, True
 
 
@@ -165,22 +170,20 @@ def deleted_since(room: Room, after_id: int) -> list[int] | None:
     return list(missed.values_list("message_id", flat=True))
 
 
-def announce_presence_changes(group: str, users: dict[int, str]) -> None:
-    """Tell the room which of `users` (id -> username) are in it now and which left,
-    and the room list its new count (presence.Changes calls it, in a thread)."""
+def presence_changes(group: str, users: dict[int, str]) -> tuple[list[str], list[str], int]:
+    """Which of `users` (id -> username) are in the room now and which left, and how
+    many people it has: what consumers.announce_presence_changes says."""
     present = presence.present_among(group, list(users))
     count = presence.counts([group])[group]
     joined = sorted(name for user_id, name in users.items() if user_id in present)
     left = sorted(name for user_id, name in users.items() if user_id not in present)
-    broadcast_from_sync(group, "chat.presence_changed", joined=joined, left=left)
-    room = group.removeprefix(ROOM_GROUP_PREFIX)
-    broadcast_from_sync(LOBBY_GROUP, "chat.room_members", room=room, count=count)
+    return joined, left, count
 
 
 def announce_presence(room: Room) -> None:
     """Tell the room who is in it now (the whole list: browsers replace theirs), and
     the room list its new count. Only for corrections (expired rows): a join or a
-    leave is announced as a change (announce_presence_changes)."""
+    leave is announced as a change (consumers.announce_presence_changes)."""
     members = presence.members(room.group_name)
     broadcast_from_sync(room.group_name, "chat.presence", members=members)
     broadcast_from_sync(LOBBY_GROUP, "chat.room_members", room=room.slug, count=len(members))
@@ -213,3 +216,8 @@ def lobby_snapshot(limit: int = LOBBY_ROOMS) -> list[dict]:
 def missed_too_many(room: Room, after_id: int, limit: int = RESUME_LIMIT) -> bool:
     """More than `limit` messages after `after_id`: too many to stream on a reconnect."""
     return room.messages.filter(id__gt=after_id)[: limit + 1].count() > limit
+
+
+def room_for(slug: str, user) -> Room | None:
+    """The room `slug`, or None if there is none or `user` was removed from it."""
+    return Room.objects.filter(slug=slug).exclude(removed=user).first()

@@ -12,18 +12,27 @@ or per burst of changes. A game.presence may come again later, and replaces the 
 
 from typing import Annotated, Literal
 
-from channels.db import database_sync_to_async
 from pydantic import Field
 
 from realtime import presence
+from realtime.broadcast import broadcast
 from realtime.consumers import RealtimeConsumer, handles
+from realtime.db import database_sync_to_async
 from realtime.envelope import Inbound, Outbound, ProtocolError
 
 from . import services
 from .models import Game
 
+async def announce_presence_changes(group: str, users: dict[int, str]) -> None:
+    """Tell the game which of `users` (id -> username) are looking at it now and which
+    left. Read in the database thread, pushed from the event loop: that thread, every
+    consumer's, never waits for Redis."""
+    joined, left = await database_sync_to_async(services.presence_changes)(group, users)
+    await broadcast(group, "game.presence_changed", joined=joined, left=left)
+
+
 # This process's announcer of who came and went, for every game (one burst, one frame).
-presence_changes = presence.Changes(services.announce_presence_changes)
+presence_changes = presence.Changes(announce_presence_changes)
 
 
 class MakeMove(Inbound):

@@ -145,13 +145,13 @@ def _tell_if_away(user, game: Game) -> None:
         _tell(user, f"Your turn in {game.rules.label} #{game.pk}", game)
 
 
-def announce_presence_changes(group: str, users: dict[int, str]) -> None:
-    """Tell the game which of `users` (id -> username) are looking at it now and which
-    left (presence.Changes calls it, in a thread)."""
+def presence_changes(group: str, users: dict[int, str]) -> tuple[list[str], list[str]]:
+    """Which of `users` (id -> username) are looking at the game now and which left:
+    what consumers.announce_presence_changes says."""
     present = presence.present_among(group, list(users))
     joined = sorted(name for user_id, name in users.items() if user_id in present)
     left = sorted(name for user_id, name in users.items() if user_id not in present)
-    broadcast_from_sync(group, "game.presence_changed", joined=joined, left=left)
+    return joined, left
 
 
 def announce_expired_presence(sender, groups: list[str], **kwargs) -> None:

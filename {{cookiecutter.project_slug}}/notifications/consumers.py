@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from channels.consumer import AsyncConsumer
-from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from pydantic import Field, StringConstraints
 
 from realtime.consumers import RealtimeConsumer, handles, parse_id
+from realtime.db import database_sync_to_async
 from realtime.envelope import Inbound, Outbound, ProtocolError, RowId
 from realtime.streams import EventStreamConsumer
 

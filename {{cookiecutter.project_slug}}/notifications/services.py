@@ -8,7 +8,6 @@ import logging
 from urllib.parse import urlsplit
 
 from asgiref.sync import async_to_sync
-from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
@@ -16,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from realtime.broadcast import broadcast_from_sync, reaches_other_processes
+from realtime.db import database_sync_to_async
 from realtime.hub import LAYER_ERRORS
 
 from .models import Announcement, Notification

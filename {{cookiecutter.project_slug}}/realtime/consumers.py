@@ -49,7 +49,6 @@ from urllib.parse import parse_qs
 
 from autobahn.exception import Disconnected
 from channels import DEFAULT_CHANNEL_LAYER
-from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
@@ -57,6 +56,7 @@ from channels.utils import await_many_dispatch
 from django.conf import settings
 
 from . import metrics, presence, sessions
+from .db import database_sync_to_async
 from .envelope import ERROR_FIELDS, MAX_ID, Inbound, ProtocolError, decode, encode, validate
 from .hub import LAYER_ERRORS, SERVICE_RESTART, LayerUnavailable, get_hub
 from .ratelimit import TokenBucket, socket_cap, user_budget_refusal

@@ -30,13 +30,13 @@ from typing import Protocol
 
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from . import presence
+from .db import database_sync_to_async
 from .metrics import HUB_QUEUE_DELAY
 
 logger = logging.getLogger("realtime")

@@ -15,10 +15,9 @@ so the people still there see the dead process's users leave.
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import Count
@@ -151,16 +150,16 @@ class Changes:
     so a storm of joins costs a few frames instead of one per join. Each caller
     returns once its change is announced.
 
-    `announce(group, {user_id: username})` is a sync function (run through
-    database_sync_to_async) that reads which of them are in the group now and says
-    so: it announces the state at that moment, not the event, so changes that raced
-    each other across processes still end on what the database holds.
+    `announce(group, {user_id: username})` is an async function that reads which of
+    them are in the group now (in the database thread) and says so (from the event
+    loop): it announces the state at that moment, not the event, so changes that
+    raced each other across processes still end on what the database holds.
 
     What it holds is bounded: one pending batch per group with sockets in this
     process, at most one entry per user with a socket there.
     """
 
-    def __init__(self, announce: Callable[[str, dict[int, str]], None]) -> None:
+    def __init__(self, announce: Callable[[str, dict[int, str]], Awaitable[None]]) -> None:
         self.announce = announce
         self.groups: dict[str, _Pending] = {}
 
@@ -174,7 +173,7 @@ class Changes:
             async with pending.lock:
                 if batch is pending.batch:  # nobody has announced it yet: this caller does
                     pending.batch = {}
-                    await database_sync_to_async(self.announce)(group, batch)
+                    await self.announce(group, batch)
         finally:
             idle = not pending.batch and not pending.lock.locked()
             if idle and self.groups.get(group) is pending:

@@ -1,5 +1,6 @@
 """The chat consumers through the project's real stack: origin check, session auth, URL routing."""
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -261,8 +262,8 @@ async def test_a_flooding_client_is_throttled_and_the_room_carries_on(ws_connect
 async def test_a_resend_after_a_failed_broadcast_reaches_the_others(
     ws_connect, room, alice, bob, monkeypatch, caplog
 ):
-    """Redis down between storing and pushing: stored once, one warning line, no error
-    for the sender; the browser's resend after its reconnect reaches everyone."""
+    """Redis down between storing and pushing: stored once, one warning line, and the
+    sender is told "not_delivered"; the browser's resend reaches everyone."""
     frame = {"type": "chat.send", "text": "kept", "nonce": "8f14e45f-ceea-4e7a-9c1b-1234567890ab"}
     async with ws_connect("/ws/chat/lobby/", alice) as a, ws_connect("/ws/chat/lobby/", bob) as b:
         await drain(a)
@@ -275,15 +276,75 @@ async def test_a_resend_after_a_failed_broadcast_reaches_the_others(
 
         monkeypatch.setattr(layer, "group_send", unreachable)
         await a.send_json_to(frame)
-        assert await a.receive_nothing(timeout=0.3)  # no echo, and no error frame either
+        error = await next_frame(a, "error")
+        assert (error["code"], error["about"]) == ("not_delivered", "chat.send")
         assert await message_count() == 1
         warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-        assert [line.split(",")[0] for line in warnings] == ["not pushed live to chat.room.lobby"]
+        assert [line.split(":")[0] for line in warnings] == ["ws /ws/chat/lobby/"]
+        assert "channel layer unreachable" in warnings[0]
         monkeypatch.setattr(layer, "group_send", working)
         await a.send_json_to(frame)  # the browser saw no echo, and resends
         bobs = [f["message"] for f in await drain(b) if f["type"] == "chat.message"]
         assert [m["text"] for m in bobs] == ["kept"]
     assert await message_count() == 1
+
+
+async def test_a_push_waiting_for_the_channel_layer_holds_up_no_other_message(
+    ws_connect, room, alice, bob, monkeypatch
+):
+    """Every consumer's queries run in one thread (database_sync_to_async): a message
+    is pushed from the event loop, so a slow Redis delays that message only, and
+    others are still stored and pushed meanwhile."""
+    async with ws_connect("/ws/chat/lobby/", alice) as a, ws_connect("/ws/chat/lobby/", bob) as b:
+        await drain(a)
+        await drain(b)
+        layer = get_channel_layer()
+        working = layer.group_send
+        waiting, released = asyncio.Event(), asyncio.Event()
+
+        async def first_one_waits(group, message):
+            if "first" in message.get("text", ""):
+                waiting.set()
+                await released.wait()
+            await working(group, message)
+
+        monkeypatch.setattr(layer, "group_send", first_one_waits)
+        try:
+            await a.send_json_to({"type": "chat.send", "text": "first"})
+            await asyncio.wait_for(waiting.wait(), 5)  # stored; its push is waiting
+            await b.send_json_to({"type": "chat.send", "text": "second"})
+            assert (await next_frame(a, "chat.message"))["message"]["text"] == "second"
+        finally:
+            released.set()
+        assert (await next_frame(a, "chat.message"))["message"]["text"] == "first"
+
+
+async def test_a_join_announcement_waiting_for_the_channel_layer_holds_up_no_message(
+    ws_connect, room, alice, bob, monkeypatch
+):
+    """The same for presence: who came in is read in the database thread and pushed
+    from the event loop."""
+    async with ws_connect("/ws/chat/lobby/", alice) as a:
+        await drain(a)
+        layer = get_channel_layer()
+        working = layer.group_send
+        waiting, released = asyncio.Event(), asyncio.Event()
+
+        async def presence_waits(group, message):
+            if "chat.presence_changed" in message.get("text", ""):
+                waiting.set()
+                await released.wait()
+            await working(group, message)
+
+        monkeypatch.setattr(layer, "group_send", presence_waits)
+        async with ws_connect("/ws/chat/lobby/", bob):
+            try:
+                await asyncio.wait_for(waiting.wait(), 5)  # bob's arrival is being announced
+                await a.send_json_to({"type": "chat.send", "text": "still here"})
+                assert (await next_frame(a, "chat.message"))["message"]["text"] == "still here"
+            finally:
+                released.set()
+            assert (await next_frame(a, "chat.presence_changed"))["joined"] == ["bob"]
 
 
 async def test_a_resent_message_is_stored_once_and_confirmed_to_its_sender(

@@ -24,9 +24,11 @@ import uuid
 from http.cookies import SimpleCookie
 
 import pytest
+from asgiref.sync import SyncToAsync
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from django.conf import settings
+from django.db import connections
 from django.test import Client
 
 from .browser import launch_options
@@ -64,6 +66,14 @@ def _fresh_channel_layer():
     """Each test gets its own channel layer: a Redis layer binds locks to the event loop
     it was first used in, and each async test runs in a new one."""
     channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def _consumer_connection_closed():
+    """After each test, close the connection the consumers' database thread keeps open
+    (realtime/db.py): else PostgreSQL cannot drop the test database at the end."""
+    yield
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
 @pytest.fixture(autouse=True)

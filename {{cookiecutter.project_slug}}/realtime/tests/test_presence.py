@@ -74,19 +74,18 @@ def test_purge_expired_tells_the_apps_which_groups_changed(alice, settings):
 async def test_changes_that_come_while_one_is_announced_are_announced_together():
     """An idle group is told at once; changes made meanwhile wait and go out as one."""
     import asyncio
-    import threading
 
     announced = []
-    in_flight, finish = threading.Event(), threading.Event()
+    in_flight, finish = asyncio.Event(), asyncio.Event()
 
-    def announce(group, users):
+    async def announce(group, users):
         announced.append((group, dict(users)))
         in_flight.set()
-        finish.wait(timeout=10)  # the first announcement is still going out...
+        await asyncio.wait_for(finish.wait(), 10)  # the first announcement is still going out...
 
     changes = presence.Changes(announce)
     first = asyncio.create_task(changes.changed("room", 1, "alice"))
-    await asyncio.to_thread(in_flight.wait, 10)
+    await asyncio.wait_for(in_flight.wait(), 10)
     later = [  # ...when two more people come in
         asyncio.create_task(changes.changed("room", 2, "bob")),
         asyncio.create_task(changes.changed("room", 3, "carol")),
