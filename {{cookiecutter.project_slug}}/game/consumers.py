@@ -23,6 +23,7 @@ from realtime.envelope import Inbound, Outbound, ProtocolError
 from . import services
 from .models import Game
 
+
 async def announce_presence_changes(group: str, users: dict[int, str]) -> None:
     """Tell the game which of `users` (id -> username) are looking at it now and which
     left. Read in the database thread, pushed from the event loop: that thread, every
