@@ -11,10 +11,16 @@ from playwright.sync_api import Page
 FAILING_IMPACTS = {"serious", "critical"}  # "minor" and "moderate" ones are reported, not failed
 
 _axe = Axe()
+# Waits for the page's finite animations: text fading in (a toast) is pale for a
+# moment, and axe would measure its contrast halfway.
+FINISH_ANIMATIONS = """() => Promise.all(document.getAnimations()
+  .filter((animation) => animation.effect?.getComputedTiming().iterations !== Infinity)
+  .map((animation) => animation.finished.catch(() => null)))"""
 
 
 def violations(page: Page) -> list[dict]:
-    """axe-core's violations on the page as it is now, worst first."""
+    """axe-core's violations on the page once its animations have ended, worst first."""
+    page.evaluate(FINISH_ANIMATIONS)
     found = _axe.run(page).response["violations"]
     order = ["critical", "serious", "moderate", "minor"]
     return sorted(found, key=lambda violation: order.index(violation["impact"]))

@@ -19,3 +19,12 @@ def test_a_clean_page_passes(page):
         '<html lang="en"><title>t</title><main><h1>Hi</h1><button>Go</button></main></html>'
     )
     assert_accessible(page)
+
+
+def test_text_fading_in_is_checked_once_it_has_faded_in(page):
+    """A toast's fade-in is not a contrast failure; its colours once shown are what count."""
+    page.set_content(
+        '<html lang="en"><title>t</title><style>@keyframes in { from { opacity: 0.2; } }'
+        "p { animation: in 1s; }</style><main><p>Fading in</p></main></html>"
+    )
+    assert_accessible(page)
