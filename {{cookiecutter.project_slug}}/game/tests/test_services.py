@@ -130,3 +130,16 @@ def test_an_id_beyond_the_database_range_is_a_404_not_a_500(client, alice):
     client.force_login(alice)
     assert client.get(f"/game/{2**76}/").status_code == 404
     assert client.post(f"/game/{2**76}/join/").status_code == 404
+
+
+def test_the_lobby_lists_the_30_newest_games_in_one_query(
+    alice, bob, django_user_model, django_assert_num_queries
+):
+    """However many games are open, the lobby's first frame is 30 of them, newest
+    first, read in one query (the players' names come with the games)."""
+    games = [services.create_game(alice, "tictactoe") for _ in range(31)]
+    services.join_game(games[-1].pk, bob)
+    with django_assert_num_queries(1):
+        listed = services.lobby_games()
+    assert [game["id"] for game in listed] == [game.pk for game in reversed(games[1:])]
+    assert listed[0]["players"] == ["alice", "bob"]
