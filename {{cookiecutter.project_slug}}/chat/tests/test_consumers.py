@@ -299,6 +299,20 @@ async def test_a_resent_message_is_stored_once_and_confirmed_to_its_sender(
     assert await message_count() == 1
 
 
+async def test_the_same_nonce_from_two_users_is_two_messages(ws_connect, room, alice, bob):
+    """A nonce names a message of its author only: another user's browser that happens
+    to send the same one still gets its own message stored and shown."""
+    nonce = "8f14e45f-ceea-4e7a-9c1b-1234567890ab"
+    async with ws_connect("/ws/chat/lobby/", alice) as a, ws_connect("/ws/chat/lobby/", bob) as b:
+        await a.send_json_to({"type": "chat.send", "text": "from alice", "nonce": nonce})
+        for socket in (a, b):
+            await next_frame(socket, "chat.message")
+        await b.send_json_to({"type": "chat.send", "text": "from bob", "nonce": nonce})
+        bobs = (await next_frame(a, "chat.message"))["message"]
+        assert (bobs["author"], bobs["text"]) == ("bob", "from bob")
+    assert await message_count() == 2
+
+
 async def test_a_malformed_nonce_is_refused(ws_connect, room, alice):
     async with ws_connect("/ws/chat/lobby/", alice) as a:
         await a.send_json_to({"type": "chat.send", "text": "x", "nonce": "not-a-uuid"})
