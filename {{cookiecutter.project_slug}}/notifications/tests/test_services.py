@@ -1,5 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notifications import services
@@ -224,3 +226,31 @@ def test_catch_up_returns_only_the_users_own_notifications(alice, bob):
     assert [n["id"] for n in services.created_after(alice, before)] == [mine.id]
     assert services.latest_id(alice) == mine.id
     assert services.unread_count(alice) == 1
+
+
+def test_an_announcement_is_copied_a_batch_at_a_time_and_counts_everyone(
+    alice, django_user_model, monkeypatch, django_capture_on_commit_callbacks
+):
+    """However many users there are, the copies are written COPY_BATCH at a time (memory
+    stays bounded) and the announcer is told how many users got it."""
+    monkeypatch.setattr(services, "COPY_BATCH", 2)
+    for name in ("bob", "carol", "dave", "erin"):
+        django_user_model.objects.create_user(name)
+    told = []
+    monkeypatch.setattr(services, "tell_everyone", lambda *args: told.append(args))
+    announcement = Announcement.objects.create(title="Five users")
+    with CaptureQueriesContext(connection) as queries:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.deliver_next() is True
+    inserts = [q for q in queries if q["sql"].startswith('INSERT INTO "notifications_notification"')]
+    assert len(inserts) == 3  # 2 + 2 + 1
+    assert Notification.objects.filter(announcement=announcement).count() == 5
+    assert told == [(announcement, 5)]
+
+
+def test_a_tab_that_missed_many_notifications_gets_the_50_oldest(alice):
+    seen = services.notify(alice, "seen")
+    missed = [services.notify(alice, f"missed {n}") for n in range(51)]
+    state = services.state(alice, seen.id)
+    assert [n["id"] for n in state["missed"]] == [n.id for n in missed[:50]]
+    assert (state["unread"], state["latest_id"]) == (52, missed[-1].id)
