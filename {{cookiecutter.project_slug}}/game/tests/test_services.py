@@ -55,16 +55,25 @@ def test_a_move_is_applied_recorded_and_versioned(game, alice):
         ("bob", 3, 0, "It is alice's turn."),
         ("carol", 3, 0, "Spectators cannot move."),
         ("alice", 9, 0, "There is no column 9."),
-        ("alice", 3, 5, "The board changed"),
+        ("alice", 3, 5, "The board changed before your move arrived; look again."),
     ],
 )
 def test_refused_moves_change_nothing(game, django_user_model, who, move, version, message):
+    """Each refusal says why, in the words the player sees (the whole message)."""
     user = django_user_model.objects.get_or_create(username=who)[0]
-    with pytest.raises(services.GameError, match=message):
+    with pytest.raises(services.GameError) as refused:
         services.play(game.pk, user, move, version)
+    assert str(refused.value) == message
     game.refresh_from_db()
     assert (game.version, Move.objects.count()) == (0, 0)
     assert game.state == game.rules.initial_state()
+
+
+def test_no_move_before_the_second_player_joins(alice):
+    game = services.create_game(alice, "connect4")
+    with pytest.raises(services.GameError) as refused:
+        services.play(game.pk, alice, 3, version=0)
+    assert str(refused.value) == "Waiting for a second player."
 
 
 def test_two_moves_for_the_same_turn_exactly_one_lands(game, alice):
@@ -78,8 +87,9 @@ def test_a_win_finishes_the_game_and_records_the_winner(game, alice, bob):
     for number, (player, column) in enumerate([(alice, 0), (bob, 1)] * 3 + [(alice, 0)]):
         game = services.play(game.pk, player, column, version=number)
     assert (game.status, game.winner) == (Game.Status.FINISHED, alice)
-    with pytest.raises(services.GameError, match="over"):
+    with pytest.raises(services.GameError) as refused:
         services.play(game.pk, bob, 1, version=game.version)
+    assert str(refused.value) == "The game is over."
 
 
 def test_rematch_swaps_seats_once(game, alice, bob):
