@@ -153,3 +153,24 @@ def test_the_lobby_lists_the_30_newest_games_in_one_query(
         listed = services.lobby_games()
     assert [game["id"] for game in listed] == [game.pk for game in reversed(games[1:])]
     assert listed[0]["players"] == ["alice", "bob"]
+
+
+def test_a_draw_finishes_the_game_without_a_winner(alice, bob):
+    game = services.join_game(services.create_game(alice, "tictactoe").pk, bob)
+    for number, move in enumerate([0, 4, 8, 1, 7, 6, 2, 5, 3]):  # a full board, no line
+        game = services.play(game.pk, alice if number % 2 == 0 else bob, move, version=number)
+    assert (game.status, game.winner) == (Game.Status.FINISHED, None)
+    frame = services.game_frame(game.pk)
+    assert (frame["draw"], frame["winner"], frame["to_move"]) == (True, None, None)
+
+
+def test_the_game_frame_takes_three_queries_however_many_moves(
+    game, alice, bob, django_assert_num_queries
+):
+    """It is read again after every move: the game with its players, its rematch, its moves."""
+    for number, (player, column) in enumerate([(alice, 0), (bob, 1)] * 3 + [(alice, 0)]):
+        services.play(game.pk, player, column, version=number)
+    with django_assert_num_queries(3):
+        frame = services.game_frame(game.pk)
+    assert (frame["players"], frame["winner"]) == (["alice", "bob"], "alice")
+    assert [move["player"] for move in frame["moves"]] == ["alice", "bob"] * 3 + ["alice"]
