@@ -164,7 +164,7 @@ def test_a_draw_finishes_the_game_without_a_winner(alice, bob):
     assert (frame["draw"], frame["winner"], frame["to_move"]) == (True, None, None)
 
 
-def test_the_game_frame_takes_three_queries_however_many_moves(
+def test_the_game_frame_and_its_push_take_three_queries_however_many_moves(
     game, alice, bob, django_assert_num_queries
 ):
     """It is read again after every move: the game with its players, its rematch, its moves."""
@@ -174,3 +174,6 @@ def test_the_game_frame_takes_three_queries_however_many_moves(
         frame = services.game_frame(game.pk)
     assert (frame["players"], frame["winner"]) == (["alice", "bob"], "alice")
     assert [move["player"] for move in frame["moves"]] == ["alice", "bob"] * 3 + ["alice"]
+    with django_assert_num_queries(3):  # the same, and the lobby's listing from it
+        services.publish(game)
+    assert services.game_frame(game.pk + 1) is None  # a game deleted meanwhile
