@@ -350,11 +350,14 @@ async def test_only_staff_can_moderate_checked_for_every_frame(
 ):
     """Alice is not staff, although a staff member exists (the check is of her, not anyone)."""
     message = await Message.objects.acreate(room=room, author=bob, text="keep me")
+    forbidden = ("forbidden", "Only staff can moderate rooms.")
     async with ws_connect("/ws/chat/lobby/", alice) as a:
         await a.send_json_to({"type": "chat.delete_message", "id": message.id})
-        assert (await next_frame(a, "error"))["code"] == "forbidden"
+        error = await next_frame(a, "error")
+        assert (error["code"], error["message"]) == forbidden
         await a.send_json_to({"type": "chat.remove_member", "username": "bob"})
-        assert (await next_frame(a, "error"))["code"] == "forbidden"
+        error = await next_frame(a, "error")
+        assert (error["code"], error["message"]) == forbidden
     assert await Message.objects.filter(pk=message.pk).aexists()
     assert not await room.removed.aexists()
 
@@ -362,8 +365,11 @@ async def test_only_staff_can_moderate_checked_for_every_frame(
 async def test_a_refused_moderation_says_why(ws_connect, room, moderator):
     async with ws_connect("/ws/chat/lobby/", moderator) as m:
         await m.send_json_to({"type": "chat.remove_member", "username": "mod"})
-        error = await next_frame(m, "error")
-    assert (error["code"], error["message"]) == ("refused", "You cannot remove yourself.")
+        yourself = await next_frame(m, "error")
+        await m.send_json_to({"type": "chat.remove_member", "username": "nobody"})
+        unknown = await next_frame(m, "error")
+    assert (yourself["code"], yourself["message"]) == ("refused", "You cannot remove yourself.")
+    assert (unknown["code"], unknown["message"]) == ("not_found", "No user 'nobody'.")
 
 
 async def test_a_deleted_message_is_removed_live_for_everyone(ws_connect, room, moderator, bob):
@@ -376,7 +382,8 @@ async def test_a_deleted_message_is_removed_live_for_everyone(ws_connect, room, 
         for socket in (m, b):
             assert (await next_frame(socket, "chat.message_deleted"))["id"] == message.id
         await m.send_json_to({"type": "chat.delete_message", "id": message.id})
-        assert (await next_frame(m, "error"))["code"] == "not_found"
+        error = await next_frame(m, "error")
+        assert (error["code"], error["message"]) == ("not_found", f"No message {message.id} in #lobby.")
     assert not await Message.objects.filter(pk=message.pk).aexists()
 
 
