@@ -38,8 +38,24 @@ def test_joining_fills_the_second_seat_and_tells_the_creator(alice, bob, told):
 
 def test_a_third_user_cannot_join(game, django_user_model):
     carol = django_user_model.objects.create_user("carol")
-    with pytest.raises(services.GameError, match="you can watch"):
+    with pytest.raises(services.GameError) as refused:
         services.join_game(game.pk, carol)
+    assert str(refused.value) == "This game already has two players; you can watch it."
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda pk, user: services.join_game(pk, user),
+        lambda pk, user: services.play(pk, user, 3, version=0),
+        lambda pk, user: services.rematch(pk, user),
+    ],
+    ids=["join", "play", "rematch"],
+)
+def test_a_game_that_is_not_there_is_refused_with_a_message(alice, action):
+    with pytest.raises(services.GameError) as refused:
+        action(999_999, alice)
+    assert str(refused.value) == "No such game."
 
 
 def test_a_move_is_applied_recorded_and_versioned(game, alice):
@@ -99,6 +115,20 @@ def test_rematch_swaps_seats_once(game, alice, bob):
     assert (rematch.first_player, rematch.second_player) == (bob, alice)
     assert rematch.status == Game.Status.ACTIVE
     assert services.rematch(game.pk, alice) == rematch  # asking again gives the same one
+
+
+def test_a_notification_links_to_its_game(game, alice):
+    links = []
+
+    def receiver(sender, recipient, title, link="", **kwargs):
+        links.append(link)
+
+    notify_user.connect(receiver)
+    try:
+        services.play(game.pk, alice, 3, version=0)  # bob is away: he is told
+    finally:
+        notify_user.disconnect(receiver)
+    assert links == [game.get_absolute_url()]
 
 
 def test_the_player_to_move_is_told_only_when_away(game, alice, bob, told):
