@@ -254,3 +254,20 @@ def test_a_tab_that_missed_many_notifications_gets_the_50_oldest(alice):
     state = services.state(alice, seen.id)
     assert [n["id"] for n in state["missed"]] == [n.id for n in missed[:50]]
     assert (state["unread"], state["latest_id"]) == (52, missed[-1].id)
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_anotify_stores_every_field_from_async_code(alice):
+    notification = await services.anotify(
+        alice, "From a consumer", body="Body", link="/chat/", level="warning"
+    )
+    stored = await Notification.objects.select_related("recipient").aget()
+    assert stored == notification
+    assert (stored.recipient, stored.title, stored.body, stored.link, stored.level) == (
+        alice,
+        "From a consumer",
+        "Body",
+        "/chat/",
+        "warning",
+    )
