@@ -271,3 +271,5 @@ async def test_anotify_stores_every_field_from_async_code(alice):
         "/chat/",
         "warning",
     )
+    plain = await services.anotify(alice, "Defaults")
+    assert (plain.body, plain.link, plain.level) == ("", "", "info")
