@@ -128,6 +128,7 @@ def test_an_announcement_is_stored_before_the_worker_is_asked(
         "/chat/",
         "warning",
     )
+    assert (announcement.body, announcement.reply_channel) == ("", "")
     assert announcement.delivered_at is None  # pending: the worker stores the copies
     assert not Notification.objects.exists()
     assert len(after_commit) == 1  # the job is only sent once the announcement is committed
@@ -273,3 +274,31 @@ async def test_anotify_stores_every_field_from_async_code(alice):
     )
     plain = await services.anotify(alice, "Defaults")
     assert (plain.body, plain.link, plain.level) == ("", "", "info")
+
+
+def test_on_the_in_memory_layer_this_process_delivers_an_announcement(
+    alice, in_memory_layer, django_capture_on_commit_callbacks
+):
+    """No worker can hear the job: announce() says so (False) and delivers it itself."""
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.announce("Hello", body="All of you") is False
+    announcement = Announcement.objects.get()
+    assert announcement.delivered_at is not None
+    copy = Notification.objects.get()
+    assert (copy.recipient, copy.title, copy.body) == (alice, "Hello", "All of you")
+
+
+def test_an_answer_that_cannot_reach_the_announcer_is_one_log_line(
+    alice, in_memory_layer, monkeypatch, caplog
+):
+    """The announcement went out; only the count for the announcer's socket is lost."""
+    from channels.layers import get_channel_layer
+
+    async def unreachable(channel, message):
+        raise ConnectionRefusedError("Redis is down")
+
+    monkeypatch.setattr(get_channel_layer(), "send", unreachable)
+    announcement = Announcement.objects.create(title="Hi", reply_channel="specific.gone!1")
+    services.tell_everyone(announcement, 1)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "notifications"]
+    assert warnings == ["could not answer specific.gone!1: Redis is down"]
