@@ -383,7 +383,8 @@ async def test_a_deleted_message_is_removed_live_for_everyone(ws_connect, room, 
             assert (await next_frame(socket, "chat.message_deleted"))["id"] == message.id
         await m.send_json_to({"type": "chat.delete_message", "id": message.id})
         error = await next_frame(m, "error")
-        assert (error["code"], error["message"]) == ("not_found", f"No message {message.id} in #lobby.")
+        unknown = ("not_found", f"No message {message.id} in #lobby.")
+        assert (error["code"], error["message"]) == unknown
     assert not await Message.objects.filter(pk=message.pk).aexists()
 
 

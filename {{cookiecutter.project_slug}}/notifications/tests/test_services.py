@@ -240,10 +240,13 @@ def test_an_announcement_is_copied_a_batch_at_a_time_and_counts_everyone(
     told = []
     monkeypatch.setattr(services, "tell_everyone", lambda *args: told.append(args))
     announcement = Announcement.objects.create(title="Five users")
-    with CaptureQueriesContext(connection) as queries:
-        with django_capture_on_commit_callbacks(execute=True):
-            assert services.deliver_next() is True
-    inserts = [q for q in queries if q["sql"].startswith('INSERT INTO "notifications_notification"')]
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert services.deliver_next() is True
+    copies = 'INSERT INTO "notifications_notification"'
+    inserts = [query for query in queries if query["sql"].startswith(copies)]
     assert len(inserts) == 3  # 2 + 2 + 1
     assert Notification.objects.filter(announcement=announcement).count() == 5
     assert told == [(announcement, 5)]
