@@ -305,3 +305,12 @@ def test_an_answer_that_cannot_reach_the_announcer_is_one_log_line(
     services.tell_everyone(announcement, 1)
     warnings = [r.getMessage() for r in caplog.records if r.name == "notifications"]
     assert warnings == ["could not answer specific.gone!1: Redis is down"]
+
+
+def test_marking_read_again_keeps_the_first_read_time_and_counts_only_new_ones(alice):
+    first, second = services.notify(alice, "first"), services.notify(alice, "second")
+    assert services.mark_read(alice, [first.id]) == 1
+    first.refresh_from_db()
+    assert services.mark_read(alice, [first.id, second.id]) == 1  # only second was unread
+    assert Notification.objects.get(pk=first.pk).read_at == first.read_at
+    assert services.mark_read(alice) == 0
