@@ -21,12 +21,23 @@ def in_memory_layer(settings):
 
 def test_notify_stores_the_notification(alice):
     notification = services.notify(alice, "Hello", body="Body", link="/chat/", level="success")
-    assert Notification.objects.get() == notification
-    assert (notification.recipient, notification.level, notification.read_at) == (
+    stored = Notification.objects.get()
+    assert stored == notification
+    assert (stored.recipient, stored.title, stored.body, stored.link, stored.level) == (
         alice,
+        "Hello",
+        "Body",
+        "/chat/",
         "success",
-        None,
     )
+    assert stored.read_at is None
+    plain = services.notify(alice, "Defaults")
+    assert (plain.body, plain.link, plain.level) == ("", "", "info")
+
+
+@pytest.mark.parametrize("link", ["https://example.com/docs", "http://example.com/", "/game/1/"])
+def test_site_paths_and_web_links_are_kept(alice, link):
+    assert services.notify(alice, "Hello", link=link).link == link
 
 
 @pytest.mark.parametrize("link", ["javascript:alert(1)", "//evil.example/", "data:text/html,x"])
