@@ -4,7 +4,7 @@
 score) and then every surviving mutant's name; `mutmut show NAME` prints its diff. A
 timeout (the mutant hung the tests, which a test run notices) counts in the score as
 killed, and is shown in its own column. With `--survivors` it prints only the names of
-the mutants not killed, for `make mutate MUTANTS=...`: mutmut keeps a verdict until the
+the mutants not killed (on one line), for `make mutate MUTANTS=...`: mutmut keeps a verdict until the
 code of its function changes, so a survivor is tried against a new test only by name.
 """
 
@@ -98,6 +98,6 @@ def _row(name: str, counts: Counter) -> str:
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--survivors"]:
-        sys.stdout.write("".join(f"{name}\n" for name in not_killed(verdicts())))
+        sys.stdout.write(" ".join(not_killed(verdicts())) + "\n")  # one line, for make
     else:
         sys.stdout.write(report())
