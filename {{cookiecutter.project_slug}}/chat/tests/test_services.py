@@ -1,0 +1,36 @@
+"""Chat services called directly: what the consumers and views rely on."""
+
+import pytest
+
+from chat import services
+from chat.models import Message, Room
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_resume_reads_the_missed_messages_and_their_authors_in_one_query(
+    alice, bob, django_assert_num_queries
+):
+    room = Room.objects.create(slug="lobby")
+    seen = Message.objects.create(room=room, author=alice, text="seen")
+    for author, text in [(alice, "one"), (bob, "two"), (alice, "three")]:
+        Message.objects.create(room=room, author=author, text=text)
+    with django_assert_num_queries(1):
+        missed = services.messages_after(room, seen.id)
+    assert [(m["author"], m["text"]) for m in missed] == [
+        ("alice", "one"),
+        ("bob", "two"),
+        ("alice", "three"),
+    ]
+
+
+def test_a_deactivated_staff_member_can_no_longer_moderate(alice, django_user_model):
+    room = Room.objects.create(slug="lobby")
+    former = django_user_model.objects.create_user("former", is_staff=True, is_active=False)
+    with pytest.raises(services.ModerationError) as refused:
+        services.remove_member(room, "alice", former)
+    assert (refused.value.code, str(refused.value)) == (
+        "forbidden",
+        "Only staff can moderate rooms.",
+    )
+    assert not room.removed.exists()
