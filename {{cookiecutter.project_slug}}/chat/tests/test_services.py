@@ -1,5 +1,7 @@
 """Chat services called directly: what the consumers and views rely on."""
 
+import uuid
+
 import pytest
 
 from chat import services
@@ -34,3 +36,16 @@ def test_a_deactivated_staff_member_can_no_longer_moderate(alice, django_user_mo
         "Only staff can moderate rooms.",
     )
     assert not room.removed.exists()
+
+
+def test_a_nonce_stores_a_message_once_and_each_new_nonce_a_new_one(alice):
+    """send_message's flag says whether it stored the message; a browser's resend
+    (the same nonce) stores nothing, the author's next message (a new nonce) is stored."""
+    room = Room.objects.create(slug="lobby")
+    first, created = services.send_message(room, alice, "one", nonce=uuid.uuid4())
+    assert created is True
+    again, created = services.send_message(room, alice, "one", nonce=first.nonce)
+    assert (again, created) == (first, False)
+    second, created = services.send_message(room, alice, "two", nonce=uuid.uuid4())
+    assert created is True and second != first
+    assert list(room.messages.order_by("id").values_list("text", flat=True)) == ["one", "two"]
