@@ -6,6 +6,7 @@ import pytest
 
 from chat import services
 from chat.models import Message, Room
+from realtime.signals import notify_user
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +50,22 @@ def test_a_nonce_stores_a_message_once_and_each_new_nonce_a_new_one(alice):
     second, created = services.send_message(room, alice, "two", nonce=uuid.uuid4())
     assert created is True and second != first
     assert list(room.messages.order_by("id").values_list("text", flat=True)) == ["one", "two"]
+
+
+def test_a_mention_at_the_end_of_a_sentence_notifies_with_the_start_of_the_message(
+    alice, bob, django_user_model
+):
+    django_user_model.objects.create_user("ALEX")
+    room = Room.objects.create(slug="lobby")
+    text = "Thanks @bob. And you, @ALEX! " + "x" * 300
+    told = []
+
+    def receiver(sender, recipient, title, body="", **kwargs):
+        told.append((recipient.username, body))
+
+    notify_user.connect(receiver)
+    try:
+        services.send_message(room, alice, text)
+    finally:
+        notify_user.disconnect(receiver)
+    assert sorted(told) == [("ALEX", text[:200]), ("bob", text[:200])]
