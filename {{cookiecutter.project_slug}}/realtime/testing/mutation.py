@@ -4,8 +4,9 @@
 score) and then every surviving mutant's name; `mutmut show NAME` prints its diff. A
 timeout (the mutant hung the tests, which a test run notices) counts in the score as
 killed, and is shown in its own column. With `--survivors` it prints only the names of
-the mutants not killed (on one line), for `make mutate MUTANTS=...`: mutmut keeps a verdict until the
-code of its function changes, so a survivor is tried against a new test only by name.
+the mutants not killed, on one line, for `make mutate MUTANTS=...`: mutmut keeps a
+verdict until the code of its function changes, so a survivor meets a new test only
+when it is named.
 """
 
 import json
