@@ -123,7 +123,7 @@ class TestTheHandshake:
         await socket.disconnect()
         assert (await open_socket(authorization=basic, origin=OTHER_ORIGIN)) == (None, None)
 
-    async def test_revoking_closes_the_sockets_of_that_token_only(self, alice):
+    async def test_revoking_closes_the_sockets_of_that_token_only(self, alice, caplog):
         revoked, token = await database_sync_to_async(create_token)(alice, "old bot")
         _other, other_token = await database_sync_to_async(create_token)(alice, "new bot")
         by_token, _ = await open_socket(token=token)
@@ -138,6 +138,7 @@ class TestTheHandshake:
 
         assert response.status_code == 302
         assert await closed_with(by_token) == TOKEN_REVOKED
+        assert any(r.getMessage().endswith(": token revoked") for r in caplog.records)
         assert await by_other_token.receive_nothing(timeout=0.2)
         assert await by_browser.receive_nothing(timeout=0.2)
         assert (await open_socket(token=token)) == (None, None)  # it cannot come back

@@ -363,6 +363,20 @@ async def test_a_resent_message_is_stored_once_and_confirmed_to_its_sender(
     assert await message_count() == 1
 
 
+async def test_the_same_nonce_from_two_users_is_two_messages(ws_connect, room, alice, bob):
+    """A nonce names a message of its author only: another user's browser that happens
+    to send the same one still gets its own message stored and shown."""
+    nonce = "8f14e45f-ceea-4e7a-9c1b-1234567890ab"
+    async with ws_connect("/ws/chat/lobby/", alice) as a, ws_connect("/ws/chat/lobby/", bob) as b:
+        await a.send_json_to({"type": "chat.send", "text": "from alice", "nonce": nonce})
+        for socket in (a, b):
+            await next_frame(socket, "chat.message")
+        await b.send_json_to({"type": "chat.send", "text": "from bob", "nonce": nonce})
+        bobs = (await next_frame(a, "chat.message"))["message"]
+        assert (bobs["author"], bobs["text"]) == ("bob", "from bob")
+    assert await message_count() == 2
+
+
 async def test_a_malformed_nonce_is_refused(ws_connect, room, alice):
     async with ws_connect("/ws/chat/lobby/", alice) as a:
         await a.send_json_to({"type": "chat.send", "text": "x", "nonce": "not-a-uuid"})
@@ -400,11 +414,14 @@ async def test_only_staff_can_moderate_checked_for_every_frame(
 ):
     """Alice is not staff, although a staff member exists (the check is of her, not anyone)."""
     message = await Message.objects.acreate(room=room, author=bob, text="keep me")
+    forbidden = ("forbidden", "Only staff can moderate rooms.")
     async with ws_connect("/ws/chat/lobby/", alice) as a:
         await a.send_json_to({"type": "chat.delete_message", "id": message.id})
-        assert (await next_frame(a, "error"))["code"] == "forbidden"
+        error = await next_frame(a, "error")
+        assert (error["code"], error["message"]) == forbidden
         await a.send_json_to({"type": "chat.remove_member", "username": "bob"})
-        assert (await next_frame(a, "error"))["code"] == "forbidden"
+        error = await next_frame(a, "error")
+        assert (error["code"], error["message"]) == forbidden
     assert await Message.objects.filter(pk=message.pk).aexists()
     assert not await room.removed.aexists()
 
@@ -412,8 +429,11 @@ async def test_only_staff_can_moderate_checked_for_every_frame(
 async def test_a_refused_moderation_says_why(ws_connect, room, moderator):
     async with ws_connect("/ws/chat/lobby/", moderator) as m:
         await m.send_json_to({"type": "chat.remove_member", "username": "mod"})
-        error = await next_frame(m, "error")
-    assert (error["code"], error["message"]) == ("refused", "You cannot remove yourself.")
+        yourself = await next_frame(m, "error")
+        await m.send_json_to({"type": "chat.remove_member", "username": "nobody"})
+        unknown = await next_frame(m, "error")
+    assert (yourself["code"], yourself["message"]) == ("refused", "You cannot remove yourself.")
+    assert (unknown["code"], unknown["message"]) == ("not_found", "No user 'nobody'.")
 
 
 async def test_a_deleted_message_is_removed_live_for_everyone(ws_connect, room, moderator, bob):
@@ -426,7 +446,9 @@ async def test_a_deleted_message_is_removed_live_for_everyone(ws_connect, room, 
         for socket in (m, b):
             assert (await next_frame(socket, "chat.message_deleted"))["id"] == message.id
         await m.send_json_to({"type": "chat.delete_message", "id": message.id})
-        assert (await next_frame(m, "error"))["code"] == "not_found"
+        error = await next_frame(m, "error")
+        unknown = ("not_found", f"No message {message.id} in #lobby.")
+        assert (error["code"], error["message"]) == unknown
     assert not await Message.objects.filter(pk=message.pk).aexists()
 
 

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from chat.models import HISTORY_ON_LOAD, Message, Room
-from chat.services import LOBBY_ROOMS, RESUME_LIMIT
+from chat.services import LOBBY_ROOMS, RESUME_LIMIT, RESUME_PAGE
 from chat.views import ROOMS_PER_PAGE
 from realtime import presence
 from realtime.testing.frames import drain, next_frame
@@ -130,5 +130,6 @@ async def test_a_resume_within_the_limit_streams_every_missed_message(ws_connect
         while len(received) < RESUME_LIMIT:
             frame = await next_frame(socket, "chat.history")
             assert frame["replace"] is False
+            assert len(frame["messages"]) <= RESUME_PAGE  # frames of a bounded size
             received += frame["messages"]
     assert [m["text"] for m in received] == texts

@@ -180,3 +180,29 @@ async def test_players_of_a_dead_process_go_offline_when_purged(ws_connect, game
         await database_sync_to_async(expire)("on-a-killed-process")
         await database_sync_to_async(presence.purge_expired)()  # what a live process does
         assert (await next_frame(a, "game.presence"))["online"] == ["alice"]
+
+
+async def test_a_rematch_is_refused_until_the_game_ends_then_takes_both_players_to_it(
+    ws_connect, game, alice, bob
+):
+    url = f"/ws/game/{game.pk}/"
+    async with ws_connect(url, alice) as a, ws_connect(url, bob) as b:
+        for socket in (a, b):
+            await next_frame(socket, "game.state")
+        await b.send_json_to({"type": "game.rematch"})
+        refused = await next_frame(b, "error")
+        assert (refused["code"], refused["message"]) == (
+            "refused",
+            "Only the players of a finished game can ask for a rematch.",
+        )
+        play = database_sync_to_async(services.play)
+        for number, column in enumerate([0, 1] * 3 + [0]):  # alice wins
+            await play(game.pk, alice if number % 2 == 0 else bob, column, number)
+        await b.send_json_to({"type": "game.rematch"})
+        shown = []
+        for socket in (a, b):  # the finished game's page now links to the rematch
+            while (frame := await next_frame(socket, "game.state"))["game"]["rematch"] is None:
+                pass
+            shown.append(frame["game"]["rematch"])
+    rematch = await Game.objects.aget(rematch_of=game)
+    assert shown == [rematch.get_absolute_url()] * 2

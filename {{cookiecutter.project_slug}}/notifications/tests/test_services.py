@@ -1,5 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notifications import services
@@ -19,12 +21,23 @@ def in_memory_layer(settings):
 
 def test_notify_stores_the_notification(alice):
     notification = services.notify(alice, "Hello", body="Body", link="/chat/", level="success")
-    assert Notification.objects.get() == notification
-    assert (notification.recipient, notification.level, notification.read_at) == (
+    stored = Notification.objects.get()
+    assert stored == notification
+    assert (stored.recipient, stored.title, stored.body, stored.link, stored.level) == (
         alice,
+        "Hello",
+        "Body",
+        "/chat/",
         "success",
-        None,
     )
+    assert stored.read_at is None
+    plain = services.notify(alice, "Defaults")
+    assert (plain.body, plain.link, plain.level) == ("", "", "info")
+
+
+@pytest.mark.parametrize("link", ["https://example.com/docs", "http://example.com/", "/game/1/"])
+def test_site_paths_and_web_links_are_kept(alice, link):
+    assert services.notify(alice, "Hello", link=link).link == link
 
 
 @pytest.mark.parametrize("link", ["javascript:alert(1)", "//evil.example/", "data:text/html,x"])
@@ -126,6 +139,7 @@ def test_an_announcement_is_stored_before_the_worker_is_asked(
         "/chat/",
         "warning",
     )
+    assert (announcement.body, announcement.reply_channel) == ("", "")
     assert announcement.delivered_at is None  # pending: the worker stores the copies
     assert not Notification.objects.exists()
     assert len(after_commit) == 1  # the job is only sent once the announcement is committed
@@ -225,3 +239,90 @@ def test_catch_up_returns_only_the_users_own_notifications(alice, bob):
     assert [n["id"] for n in missed] == [mine.id]
     assert services.latest_id(alice) == mine.id
     assert services.unread_count(alice) == 1
+
+
+def test_an_announcement_is_copied_a_batch_at_a_time_and_counts_everyone(
+    alice, django_user_model, monkeypatch, django_capture_on_commit_callbacks
+):
+    """However many users there are, the copies are written COPY_BATCH at a time (memory
+    stays bounded) and the announcer is told how many users got it."""
+    monkeypatch.setattr(services, "COPY_BATCH", 2)
+    for name in ("bob", "carol", "dave", "erin"):
+        django_user_model.objects.create_user(name)
+    told = []
+    monkeypatch.setattr(services, "tell_everyone", lambda *args: told.append(args))
+    announcement = Announcement.objects.create(title="Five users")
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert services.deliver_next() is True
+    copies = 'INSERT INTO "notifications_notification"'
+    inserts = [query for query in queries if query["sql"].startswith(copies)]
+    assert len(inserts) == 3  # 2 + 2 + 1
+    assert Notification.objects.filter(announcement=announcement).count() == 5
+    assert told == [(announcement, 5)]
+
+
+def test_a_tab_that_missed_many_notifications_gets_the_50_oldest(alice):
+    seen = services.notify(alice, "seen")
+    missed = [services.notify(alice, f"missed {n}") for n in range(51)]
+    state = services.state(alice, seen.id)
+    assert [n["id"] for n in state["missed"]] == [n.id for n in missed[:50]]
+    assert (state["unread"], state["latest_id"]) == (52, missed[-1].id)
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_anotify_stores_every_field_from_async_code(alice):
+    notification = await services.anotify(
+        alice, "From a consumer", body="Body", link="/chat/", level="warning"
+    )
+    stored = await Notification.objects.select_related("recipient").aget()
+    assert stored == notification
+    assert (stored.recipient, stored.title, stored.body, stored.link, stored.level) == (
+        alice,
+        "From a consumer",
+        "Body",
+        "/chat/",
+        "warning",
+    )
+    plain = await services.anotify(alice, "Defaults")
+    assert (plain.body, plain.link, plain.level) == ("", "", "info")
+
+
+def test_on_the_in_memory_layer_this_process_delivers_an_announcement(
+    alice, in_memory_layer, django_capture_on_commit_callbacks
+):
+    """No worker can hear the job: announce() says so (False) and delivers it itself."""
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.announce("Hello", body="All of you") is False
+    announcement = Announcement.objects.get()
+    assert announcement.delivered_at is not None
+    copy = Notification.objects.get()
+    assert (copy.recipient, copy.title, copy.body) == (alice, "Hello", "All of you")
+
+
+def test_an_answer_that_cannot_reach_the_announcer_is_one_log_line(
+    alice, in_memory_layer, monkeypatch, caplog
+):
+    """The announcement went out; only the count for the announcer's socket is lost."""
+    from channels.layers import get_channel_layer
+
+    async def unreachable(channel, message):
+        raise ConnectionRefusedError("Redis is down")
+
+    monkeypatch.setattr(get_channel_layer(), "send", unreachable)
+    announcement = Announcement.objects.create(title="Hi", reply_channel="specific.gone!1")
+    services.tell_everyone(announcement, 1)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "notifications"]
+    assert warnings == ["could not answer specific.gone!1: Redis is down"]
+
+
+def test_marking_read_again_keeps_the_first_read_time_and_counts_only_new_ones(alice):
+    first, second = services.notify(alice, "first"), services.notify(alice, "second")
+    assert services.mark_read(alice, [first.id]) == 1
+    first.refresh_from_db()
+    assert services.mark_read(alice, [first.id, second.id]) == 1  # only second was unread
+    assert Notification.objects.get(pk=first.pk).read_at == first.read_at
+    assert services.mark_read(alice) == 0

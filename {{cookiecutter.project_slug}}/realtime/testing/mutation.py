@@ -3,7 +3,10 @@
 `python -m realtime.testing.mutation` prints one line per mutated module (killed, survived,
 score) and then every surviving mutant's name; `mutmut show NAME` prints its diff. A
 timeout (the mutant hung the tests, which a test run notices) counts in the score as
-killed, and is shown in its own column.
+killed, and is shown in its own column. With `--survivors` it prints only the names of
+the mutants not killed, on one line, for `make mutate MUTANTS=...`: mutmut keeps a
+verdict until the code of its function changes, so a survivor meets a new test only
+when it is named.
 """
 
 import json
@@ -68,16 +71,21 @@ def report(root: Path = MUTANTS) -> str:
         total += counts
         lines.append(_row(module, counts))
     lines.append(_row("total", total))
-    survivors = [
+    survivors = not_killed(modules)
+    if survivors:
+        lines += ["", "Not killed (`mutmut show NAME` prints the change):"]
+        lines += [f"  {name}" for name in survivors]
+    return "\n".join(lines) + "\n"
+
+
+def not_killed(modules: dict[str, dict[str, int | None]]) -> list[str]:
+    """The mutants that survived, or that no test calls."""
+    return [
         name
         for codes in modules.values()
         for name, code in codes.items()
         if code in SURVIVED or code in NO_TESTS
     ]
-    if survivors:
-        lines += ["", "Not killed (`mutmut show NAME` prints the change):"]
-        lines += [f"  {name}" for name in survivors]
-    return "\n".join(lines) + "\n"
 
 
 def _row(name: str, counts: Counter) -> str:
@@ -90,4 +98,7 @@ def _row(name: str, counts: Counter) -> str:
 
 
 if __name__ == "__main__":
-    sys.stdout.write(report())
+    if sys.argv[1:] == ["--survivors"]:
+        sys.stdout.write(" ".join(not_killed(verdicts())) + "\n")  # one line, for make
+    else:
+        sys.stdout.write(report())

@@ -121,3 +121,36 @@ async def test_sockets_are_closed_for_a_reconnect_when_the_layer_is_unreachable(
         closed = await asyncio.wait_for(socket.receive_output(), timeout=2)
         assert closed == {"type": "websocket.close", "code": SERVICE_RESTART}
         await socket.disconnect()
+
+
+async def test_a_socket_whose_own_channel_is_unreachable_is_closed_for_a_reconnect(
+    monkeypatch, caplog
+):
+    """Redis goes away under the socket's own channel (channel_layer.send to it): the
+    socket closes with the code that tells the browser to reconnect and resume, and
+    the consumer stops reading from that channel instead of retrying in a loop."""
+    layer = get_channel_layer()
+    hubs_receive = layer.receive  # the hub's channels (its groups) stay up
+    layer_down = asyncio.Event()
+    reads = []
+
+    async def receive(channel):
+        if channel in get_hub().channels.values():
+            return await hubs_receive(channel)
+        reads.append(channel)
+        await layer_down.wait()
+        raise ConnectionRefusedError("Redis is down")
+
+    monkeypatch.setattr(layer, "receive", receive)
+    (socket,) = await open_sockets(RoomListener, 1)
+    layer_down.set()
+
+    closed = await asyncio.wait_for(socket.receive_output(), timeout=2)
+    assert closed == {"type": "websocket.close", "code": SERVICE_RESTART}
+    assert any(
+        "channel layer unreachable (Redis is down), closing" in r.getMessage()
+        for r in caplog.records
+    )
+    await asyncio.sleep(0.1)
+    assert len(reads) == 1  # one failed read, not one per turn of the event loop
+    await socket.disconnect()

@@ -40,7 +40,7 @@ async def test_anonymous_users_are_refused_before_connect_runs():
     assert (await socket.connect())[0] is False
 
 
-async def test_logging_out_closes_every_socket_of_that_user_only(alice, bob):
+async def test_logging_out_closes_every_socket_of_that_user_only(alice, bob, caplog):
     client = Client()
     await database_sync_to_async(client.force_login)(alice)
     cookie = f"sessionid={client.cookies['sessionid'].value}"
@@ -51,6 +51,7 @@ async def test_logging_out_closes_every_socket_of_that_user_only(alice, bob):
 
     assert await closed_with(tab1) == SESSION_ENDED
     assert await closed_with(tab2) == SESSION_ENDED  # another session of hers, too
+    assert "ws closed /: logged out" in [r.getMessage() for r in caplog.records]  # says why
     assert await bobs.receive_nothing(timeout=0.2)
     again = WebsocketCommunicator(
         AuthMiddlewareStack(Signed.as_asgi()), "/", headers=[(b"cookie", cookie.encode())]

@@ -1,0 +1,71 @@
+"""Chat services called directly: what the consumers and views rely on."""
+
+import uuid
+
+import pytest
+
+from chat import services
+from chat.models import Message, Room
+from realtime.signals import notify_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_resume_reads_the_missed_messages_and_their_authors_in_one_query(
+    alice, bob, django_assert_num_queries
+):
+    room = Room.objects.create(slug="lobby")
+    seen = Message.objects.create(room=room, author=alice, text="seen")
+    for author, text in [(alice, "one"), (bob, "two"), (alice, "three")]:
+        Message.objects.create(room=room, author=author, text=text)
+    with django_assert_num_queries(1):
+        missed = services.messages_after(room, seen.id)
+    assert [(m["author"], m["text"]) for m in missed] == [
+        ("alice", "one"),
+        ("bob", "two"),
+        ("alice", "three"),
+    ]
+
+
+def test_a_deactivated_staff_member_can_no_longer_moderate(alice, django_user_model):
+    room = Room.objects.create(slug="lobby")
+    former = django_user_model.objects.create_user("former", is_staff=True, is_active=False)
+    with pytest.raises(services.ModerationError) as refused:
+        services.remove_member(room, "alice", former)
+    assert (refused.value.code, str(refused.value)) == (
+        "forbidden",
+        "Only staff can moderate rooms.",
+    )
+    assert not room.removed.exists()
+
+
+def test_a_nonce_stores_a_message_once_and_each_new_nonce_a_new_one(alice):
+    """send_message's flag says whether it stored the message; a browser's resend
+    (the same nonce) stores nothing, the author's next message (a new nonce) is stored."""
+    room = Room.objects.create(slug="lobby")
+    first, created = services.send_message(room, alice, "one", nonce=uuid.uuid4())
+    assert created is True
+    again, created = services.send_message(room, alice, "one", nonce=first.nonce)
+    assert (again, created) == (first, False)
+    second, created = services.send_message(room, alice, "two", nonce=uuid.uuid4())
+    assert created is True and second != first
+    assert list(room.messages.order_by("id").values_list("text", flat=True)) == ["one", "two"]
+
+
+def test_a_mention_at_the_end_of_a_sentence_notifies_with_the_start_of_the_message(
+    alice, bob, django_user_model
+):
+    django_user_model.objects.create_user("ALEX")
+    room = Room.objects.create(slug="lobby")
+    text = "Thanks @bob. And you, @ALEX! " + "x" * 300
+    told = []
+
+    def receiver(sender, recipient, title, body="", **kwargs):
+        told.append((recipient.username, body))
+
+    notify_user.connect(receiver)
+    try:
+        services.send_message(room, alice, text)
+    finally:
+        notify_user.disconnect(receiver)
+    assert sorted(told) == [("ALEX", text[:200]), ("bob", text[:200])]
