@@ -264,12 +264,14 @@ def test_an_announcement_is_copied_a_batch_at_a_time_and_counts_everyone(
     assert told == [(announcement, 5)]
 
 
-def test_a_tab_that_missed_many_notifications_gets_the_50_oldest(alice):
+def test_a_tab_that_missed_many_notifications_gets_the_newest_to_replace_its_list(alice):
     seen = services.notify(alice, "seen")
-    missed = [services.notify(alice, f"missed {n}") for n in range(51)]
+    missed = [services.notify(alice, f"missed {n}") for n in range(services.RESUME_LIMIT + 1)]
     state = services.state(alice, seen.id)
-    assert [n["id"] for n in state["missed"]] == [n.id for n in missed[:50]]
-    assert (state["unread"], state["latest_id"]) == (52, missed[-1].id)
+    assert [n["id"] for n in state["missed"]] == [n.id for n in missed[1:]]
+    assert (state["unread"], state["latest_id"], state["replace"]) == (52, missed[-1].id, True)
+    exactly_the_limit = services.state(alice, missed[0].id)
+    assert (len(exactly_the_limit["missed"]), exactly_the_limit["replace"]) == (50, False)
 
 
 @pytest.mark.asyncio
