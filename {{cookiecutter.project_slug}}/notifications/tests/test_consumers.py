@@ -129,6 +129,8 @@ async def test_a_tab_that_missed_too_many_gets_the_newest_to_show_instead(ws_con
     assert state["unread"] == services.RESUME_LIMIT + 3
     async with ws_connect(f"{URL}?after={state['latest_id'] - 1}", alice) as socket:
         assert (await next_frame(socket, "notifications.state"))["replace"] is False
+    async with ws_connect(URL, alice) as socket:  # a first load keeps its rendered list
+        assert (await next_frame(socket, "notifications.state"))["replace"] is False
 
 
 async def test_a_resume_with_nothing_newer_still_gets_the_state(ws_connect, alice):
