@@ -73,12 +73,17 @@ def test_create_demo_users_refuses_without_debug(django_user_model, settings):
         call_command("create_demo_users")
 
 
+def sign_up(client, username: str):
+    password = "a-long-passphrase"
+    return client.post(
+        reverse("signup"),
+        {"username": username, "password1": password, "password2": password},
+    )
+
+
 @pytest.mark.parametrize("name", ["system", "System", "SYSTEM", "admin", "guest-swift-otter-1"])
 def test_signup_refuses_reserved_names(client, django_user_model, name):
-    response = client.post(
-        reverse("signup"),
-        {"username": name, "password1": "a-long-passphrase", "password2": "a-long-passphrase"},
-    )
+    response = sign_up(client, name)
     assert response.status_code == 200
     assert "This name is reserved" in response.content.decode()
     assert not django_user_model.objects.exists()
@@ -87,10 +92,7 @@ def test_signup_refuses_reserved_names(client, django_user_model, name):
 @pytest.mark.parametrize("name", ["\u0430lice", "\u0410dmin", "b\u043eb.smith"])
 def test_signup_refuses_look_alike_names_from_mixed_alphabets(client, django_user_model, name):
     """Cyrillic letters in a Latin name pass for another user (U+0430 looks like "a")."""
-    response = client.post(
-        reverse("signup"),
-        {"username": name, "password1": "a-long-passphrase", "password2": "a-long-passphrase"},
-    )
+    response = sign_up(client, name)
     assert response.status_code == 200
     assert "look-alike letters" in response.content.decode()
     assert not django_user_model.objects.exists()
@@ -98,10 +100,7 @@ def test_signup_refuses_look_alike_names_from_mixed_alphabets(client, django_use
 
 @pytest.mark.parametrize("name", ["Иван", "élodie", "bob_2"])
 def test_signup_takes_names_in_one_alphabet(client, django_user_model, name):
-    response = client.post(
-        reverse("signup"),
-        {"username": name, "password1": "a-long-passphrase", "password2": "a-long-passphrase"},
-    )
+    response = sign_up(client, name)
     assert response.status_code == 302
     assert django_user_model.objects.filter(username=name).exists()
 
@@ -110,9 +109,6 @@ def test_signup_takes_names_in_one_alphabet(client, django_user_model, name):
 def test_signup_refuses_another_spelling_of_a_taken_name(client, django_user_model, name):
     """Django folds case and compatibility forms (full-width letters) before comparing."""
     django_user_model.objects.create_user("bob")
-    response = client.post(
-        reverse("signup"),
-        {"username": name, "password1": "a-long-passphrase", "password2": "a-long-passphrase"},
-    )
+    response = sign_up(client, name)
     assert response.status_code == 200
     assert django_user_model.objects.count() == 1

@@ -60,6 +60,16 @@ def server_on_own_redis(server_env, tmp_path):
     redis.stop()
 
 
+def open_room_as_staff(browser, base_url: str, slug: str, staff_user, **context) -> Page:
+    """A staff user's page in a new room (created on the way), connected."""
+    page = browser.new_context(**context).new_page()
+    sign_in(page, base_url, *staff_user)
+    page.goto(f"{base_url}/chat/{slug}/")
+    page.get_by_role("button", name=f"Create #{slug}").click()
+    expect(connection_status(page)).to_have_text("Live")
+    return page
+
+
 def new_slug() -> str:
     return f"room-{uuid.uuid4().hex[:8]}"
 
@@ -195,11 +205,7 @@ def test_a_message_deleted_while_a_browser_was_away_is_gone_when_it_is_back(
     daphne_server, flaky_proxy, open_room, browser, staff_user
 ):
     slug = new_slug()
-    moderator = browser.new_context().new_page()
-    sign_in(moderator, daphne_server.url, *staff_user)
-    moderator.goto(f"{daphne_server.url}/chat/{slug}/")
-    moderator.get_by_role("button", name=f"Create #{slug}").click()
-    expect(connection_status(moderator)).to_have_text("Live")
+    moderator = open_room_as_staff(browser, daphne_server.url, slug, staff_user)
     bob, bob_name = open_room(flaky_proxy.url, slug)  # Bob's network goes through the proxy
     send(bob, "an unwelcome message")
     for page in (moderator, bob):
@@ -222,11 +228,7 @@ def test_a_moderators_delete_button_sits_on_the_authors_line(
 ):
     """Not under the name, where it pushed the time away from it."""
     slug = new_slug()
-    moderator = browser.new_context(**VIEWPORTS[size]).new_page()
-    sign_in(moderator, daphne_server.url, *staff_user)
-    moderator.goto(f"{daphne_server.url}/chat/{slug}/")
-    moderator.get_by_role("button", name=f"Create #{slug}").click()
-    expect(connection_status(moderator)).to_have_text("Live")
+    moderator = open_room_as_staff(browser, daphne_server.url, slug, staff_user, **VIEWPORTS[size])
     send(moderator, "a message to moderate")
     message = messages(moderator).filter(has_text="a message to moderate")
     delete = message.get_by_role("button", name=re.compile("^Delete message from"))
@@ -332,11 +334,7 @@ def test_moderation_works_live_across_two_server_processes(
 ):
     first, second = redis_daphne_servers
     slug = new_slug()
-    moderator = browser.new_context().new_page()
-    sign_in(moderator, first.url, *staff_user)
-    moderator.goto(f"{first.url}/chat/{slug}/")
-    moderator.get_by_role("button", name=f"Create #{slug}").click()
-    expect(connection_status(moderator)).to_have_text("Live")
+    moderator = open_room_as_staff(browser, first.url, slug, staff_user)
     bob, bob_name = open_room(second.url, slug)
     carol, carol_name = open_room(second.url, slug)
 
