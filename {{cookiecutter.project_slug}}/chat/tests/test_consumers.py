@@ -289,6 +289,23 @@ async def test_a_resend_after_a_failed_broadcast_reaches_the_others(
     assert await message_count() == 1
 
 
+def hold_pushes(monkeypatch, containing: str) -> tuple[asyncio.Event, asyncio.Event]:
+    """(waiting, released): from now on, a push whose frame contains `containing` sets
+    `waiting` and is held in the channel layer until `released` is set."""
+    layer = get_channel_layer()
+    working = layer.group_send
+    waiting, released = asyncio.Event(), asyncio.Event()
+
+    async def held(group, message):
+        if containing in message.get("text", ""):
+            waiting.set()
+            await released.wait()
+        await working(group, message)
+
+    monkeypatch.setattr(layer, "group_send", held)
+    return waiting, released
+
+
 async def test_a_push_waiting_for_the_channel_layer_holds_up_no_other_message(
     ws_connect, room, alice, bob, monkeypatch
 ):
@@ -298,17 +315,7 @@ async def test_a_push_waiting_for_the_channel_layer_holds_up_no_other_message(
     async with ws_connect("/ws/chat/lobby/", alice) as a, ws_connect("/ws/chat/lobby/", bob) as b:
         await drain(a)
         await drain(b)
-        layer = get_channel_layer()
-        working = layer.group_send
-        waiting, released = asyncio.Event(), asyncio.Event()
-
-        async def first_one_waits(group, message):
-            if "first" in message.get("text", ""):
-                waiting.set()
-                await released.wait()
-            await working(group, message)
-
-        monkeypatch.setattr(layer, "group_send", first_one_waits)
+        waiting, released = hold_pushes(monkeypatch, containing="first")
         try:
             await a.send_json_to({"type": "chat.send", "text": "first"})
             await asyncio.wait_for(waiting.wait(), 5)  # stored; its push is waiting
@@ -326,17 +333,7 @@ async def test_a_join_announcement_waiting_for_the_channel_layer_holds_up_no_mes
     from the event loop."""
     async with ws_connect("/ws/chat/lobby/", alice) as a:
         await drain(a)
-        layer = get_channel_layer()
-        working = layer.group_send
-        waiting, released = asyncio.Event(), asyncio.Event()
-
-        async def presence_waits(group, message):
-            if "chat.presence_changed" in message.get("text", ""):
-                waiting.set()
-                await released.wait()
-            await working(group, message)
-
-        monkeypatch.setattr(layer, "group_send", presence_waits)
+        waiting, released = hold_pushes(monkeypatch, containing="chat.presence_changed")
         async with ws_connect("/ws/chat/lobby/", bob):
             try:
                 await asyncio.wait_for(waiting.wait(), 5)  # bob's arrival is being announced
