@@ -33,10 +33,9 @@ from .services import (
     LOBBY_GROUP,
     REMOVED,
     RESUME_PAGE,
-    deleted_since,
+    catch_up,
     lobby_snapshot,
     messages_after,
-    missed_too_many,
 )
 
 
@@ -178,20 +177,15 @@ class RoomConsumer(RealtimeConsumer):
         """Everything after the page's last message id (?after=N), or the recent messages.
 
         A page that missed more than RESUME_LIMIT messages, or deletions no longer kept
-        (services.deleted_since), gets the recent ones with "replace": true instead: it
+        (services.catch_up), gets the recent ones with "replace": true instead: it
         shows them in place of its own, as a reload would.
         """
         cursor = self.id_param("after")
         if cursor is not None:
-            # Messages it shows that a moderator deleted while it was away.
-            deleted = await database_sync_to_async(deleted_since)(self.room, cursor)
-            # One query when fewer than a page were missed: most reconnects.
-            batch = await database_sync_to_async(messages_after)(self.room, cursor, RESUME_PAGE)
-            too_many = deleted is None or (
-                len(batch) == RESUME_PAGE
-                and await database_sync_to_async(missed_too_many)(self.room, cursor)
-            )
-            if not too_many:
+            missed = await database_sync_to_async(catch_up)(self.room, cursor)
+            if missed is not None:
+                deleted, batch = missed
+                # Messages it shows that a moderator deleted while it was away.
                 for message_id in deleted:
                     await self.send_frame("chat.message_deleted", id=message_id)
                 # Pages of up to RESUME_PAGE; the last one is shorter, empty if nothing

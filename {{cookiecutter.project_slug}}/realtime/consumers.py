@@ -425,12 +425,11 @@ class RealtimeConsumer(ConnectionScope, AsyncWebsocketConsumer):
         return first
 
     async def enter_presence_and_list(self, group: str) -> tuple[bool, list[str]]:
-        """enter_presence(), and who is in `group` now (usernames, sorted), in one go."""
-        first, members = await database_sync_to_async(presence.enter_and_list)(
-            group, self.user, self.socket_id
-        )
+        """enter_presence(), and who is in `group` now (usernames, sorted), in one go
+        (in a connection storm, one database call for a burst of sockets)."""
+        # Set first: leave_presence() then deletes the row even if this is cancelled.
         self.in_presence = True
-        return first, members
+        return await presence.aenter_and_list(group, self.user, self.socket_id)
 
     async def leave_presence(self) -> list[str]:
         """Remove this socket's presence; return the groups its user has now left entirely."""

@@ -95,3 +95,76 @@ async def test_changes_that_come_while_one_is_announced_are_announced_together()
     await asyncio.gather(first, *later)
     assert announced == [("room", {1: "alice"}), ("room", {2: "bob", 3: "carol"})]
     assert changes.groups == {}  # nothing kept once everything is announced
+
+
+def test_entering_several_sockets_at_once_lists_each_as_it_came(alice, bob):
+    presence.enter("room", bob, "bob-1")
+    results = presence.enter_many(
+        [("room", alice, "tab-1"), ("room", alice, "tab-2"), ("other", bob, "tab-3")]
+    )
+    assert results == [(True, ["alice", "bob"]), (False, ["alice", "bob"]), (True, ["bob"])]
+    assert presence.members("room") == ["alice", "bob"]
+    assert Presence.objects.filter(user=alice).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_sockets_arriving_during_a_presence_write_are_written_together_next(
+    alice, bob, monkeypatch
+):
+    """A connection storm: one database call per burst, not one per socket; a socket
+    arriving when nothing is being written is written at once."""
+    import asyncio
+    import threading
+
+    writes, writing, finish = [], threading.Event(), threading.Event()
+    enter_many = presence.enter_many
+
+    def held_enter_many(entries):
+        writes.append([socket_id for _, _, socket_id in entries])
+        writing.set()
+        assert finish.wait(10)  # the first write is still in the database thread...
+        return enter_many(entries)
+
+    monkeypatch.setattr(presence, "enter_many", held_enter_many)
+    first = asyncio.create_task(presence.aenter_and_list("room", alice, "tab-1"))
+    while not writing.is_set():
+        await asyncio.sleep(0.01)
+    assert writes == [["tab-1"]]  # not waiting for company
+    later = [  # ...when three more sockets connect
+        asyncio.create_task(presence.aenter_and_list("room", user, f"tab-{n}"))
+        for n, user in ((2, alice), (3, bob), (4, bob))
+    ]
+    await asyncio.sleep(0)
+    finish.set()
+    results = await asyncio.gather(first, *later)
+    assert writes == [["tab-1"], ["tab-2", "tab-3", "tab-4"]]
+    assert results == [
+        (True, ["alice"]),
+        (False, ["alice"]),
+        (True, ["alice", "bob"]),
+        (False, ["alice", "bob"]),
+    ]
+    assert await presence.aenter_and_list("room", bob, "tab-5") == (False, ["alice", "bob"])
+    assert writes[-1] == ["tab-5"]  # the writer was done: the next socket is written at once
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_failed_presence_write_fails_each_socket_of_its_burst(alice, bob, monkeypatch):
+    import asyncio
+
+    from django.db import OperationalError
+
+    def failing(entries):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(presence, "enter_many", failing)
+    results = await asyncio.gather(
+        presence.aenter_and_list("room", alice, "tab-1"),
+        presence.aenter_and_list("room", bob, "tab-2"),
+        return_exceptions=True,
+    )
+    assert [type(result) for result in results] == [OperationalError, OperationalError]
+    monkeypatch.undo()  # the database is back: the next socket enters
+    assert await presence.aenter_and_list("room", bob, "tab-3") == (True, ["bob"])
