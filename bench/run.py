@@ -40,6 +40,7 @@ TEMPLATE_DIR = BENCH_DIR.parent
 # The generated project's process helpers, straight from the template (no Jinja, no Django).
 sys.path.insert(0, str(TEMPLATE_DIR / "{{cookiecutter.project_slug}}"))
 from realtime.testing.processes import free_port, stop_process, wait_for_port  # noqa: E402
+
 DAPHNE_LIMITS = ["--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"]
 
 
@@ -585,29 +586,44 @@ def ratios(results: list[Result]) -> list[str]:
 
 
 def plot(results: list[Result], path: Path) -> None:
+    """Two bar charts (deliveries/s, p99), one pair of bars per scenario and load."""
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     timed = [r for r in results if r.kb_per_connection is None and r.scenario not in STORMS]
-    labels = [
-        f"{'tutorial' if r.target == 'reference' else 'apps'}\n{r.scenario}\n{r.load.replace(', ', chr(10))}"
-        for r in timed
-    ]
-    colors = ["#b8b8b8" if r.target == "reference" else "#2f6f9f" for r in timed]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5))
-    left.bar(range(len(timed)), [r.deliveries_per_second for r in timed], color=colors)
+    cases = list(dict.fromkeys((r.scenario, r.load) for r in timed))
+    by_case = {(r.target, r.scenario, r.load): r for r in timed}
+    labels = [textwrap.fill(f"{scenario}: {load}", 22) for scenario, load in cases]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(14, 6))
+    width = 0.4
+    for offset, target, name, color in (
+        (-width / 2, "reference", "tutorial consumer", "#b8b8b8"),
+        (width / 2, "apps", "generated apps", "#2f6f9f"),
+    ):
+        rows = [by_case.get((target, *case)) for case in cases]
+        xs = [n + offset for n in range(len(cases))]
+        left.bar(
+            xs, [r.deliveries_per_second if r else 0 for r in rows], width, color=color, label=name
+        )
+        right.bar(
+            xs,
+            [((r.percentile(0.99) or 0) * 1000) if r else 0 for r in rows],
+            width,
+            color=color,
+            label=name,
+        )
     left.set_title("Deliveries per second (higher is better)")
-    right.bar(range(len(timed)), [(r.percentile(0.99) or 0) * 1000 for r in timed], color=colors)
     right.set_yscale("log")
     right.set_title("p99 latency, ms, log scale (lower is better)")
     for axis in (left, right):
-        axis.set_xticks(range(len(timed)), labels, fontsize=7)
+        axis.set_xticks(range(len(cases)), labels, fontsize=7, rotation=35, ha="right")
         axis.grid(axis="y", alpha=0.3)
-    figure.suptitle(
-        "Generated apps (blue) vs the Channels tutorial consumer (grey), daphne + Redis"
-    )
+        axis.legend(fontsize=8)
+    figure.suptitle("Generated apps vs the Channels tutorial consumer, daphne + Redis")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
 
