@@ -105,7 +105,9 @@ class RoomConsumer(RealtimeConsumer):
 
     sends = {
         "chat.history": {"messages": list[ChatMessage], "replace": bool},
-        "chat.message": {"message": ChatMessage},
+        # previous: the id of the room's message before this one (None for the first);
+        # a page without it missed a push and catches up from its cursor.
+        "chat.message": {"message": ChatMessage, "previous": int | None},
         "chat.typing": {"user": str},
         "chat.presence": {"members": list[str]},
         "chat.presence_changed": {"joined": list[str], "left": list[str]},
@@ -143,10 +145,10 @@ class RoomConsumer(RealtimeConsumer):
         # Stored (once per nonce) before it is pushed; the author is the session's,
         # never the frame's. Pushed from here, not from the database thread: every
         # consumer's queries share that one thread, which would wait for Redis too.
-        stored, _ = await database_sync_to_async(services.store_message)(
+        fields = await database_sync_to_async(services.store_for_push)(
             self.room, self.user, message.text, message.nonce
         )
-        await broadcast(self.room.group_name, "chat.message", message=stored.as_frame())
+        await broadcast(self.room.group_name, "chat.message", **fields)
 
     @handles("chat.typing", Typing)
     async def on_typing(self, message: Typing):

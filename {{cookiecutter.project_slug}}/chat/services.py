@@ -68,13 +68,31 @@ def store_message(room: Room, author, text: str, nonce=None) -> tuple[Message, b
     return message, True
 
 
+def store_for_push(room: Room, author, text: str, nonce=None) -> dict:
+    """store_message(), and the chat.message frame to push (push_fields): one call
+    to the database thread for the consumer."""
+    message, _ = store_message(room, author, text, nonce)
+    return push_fields(message)
+
+
+def push_fields(message: Message) -> dict:
+    """A chat.message frame's fields: the message, and `previous`, the id of its room's
+    message before it (None for the first).
+
+    A page that has not got `previous` missed a push: a channel layer past its
+    capacity drops messages (they are stored), so the page catches up from its cursor
+    instead of showing this one after a hole.
+    """
+    earlier = Message.objects.filter(room_id=message.room_id, id__lt=message.id)
+    previous = earlier.aggregate(previous=Max("id"))["previous"]
+    return {"message": message.as_frame(), "previous": previous}
+
+
 def publish(message: Message) -> None:
     """Push a stored message to its room after the commit: a browser never shows a
     message that a reload would not find."""
     transaction.on_commit(
-        lambda: broadcast_from_sync(
-            message.room.group_name, "chat.message", message=message.as_frame()
-        )
+        lambda: broadcast_from_sync(message.room.group_name, "chat.message", **push_fields(message))
     )
 
 

@@ -66,6 +66,26 @@ async def test_a_message_is_stored_then_broadcast_with_the_session_author(
         assert frame["message"]["id"] == stored.id
 
 
+async def test_each_push_names_the_rooms_message_before_it(ws_connect, room, alice):
+    """So a page that missed a push (a channel layer past capacity drops it; it is
+    stored) knows it, and catches up: the page's side is a browser test."""
+    other_room = await Room.objects.acreate(slug="other")
+    async with ws_connect("/ws/chat/lobby/", alice) as a:
+        await drain(a)
+        await a.send_json_to({"type": "chat.send", "text": "the first"})
+        first = await next_frame(a, "chat.message")
+        assert first["previous"] is None
+        dropped, _ = await database_sync_to_async(services.store_message)(room, alice, "lost")
+        await database_sync_to_async(post_system_message)(other_room, "another room's")
+        await a.send_json_to({"type": "chat.send", "text": "the next"})
+        after_the_drop = await next_frame(a, "chat.message")
+        assert after_the_drop["previous"] == dropped.id
+        # From sync code too (services.publish).
+        await database_sync_to_async(post_system_message)(room, "from the server")
+        system = await next_frame(a, "chat.message")
+        assert system["previous"] == after_the_drop["message"]["id"]
+
+
 async def test_a_client_cannot_choose_the_author(ws_connect, room, alice):
     async with ws_connect("/ws/chat/lobby/", alice) as a:
         await a.send_json_to({"type": "chat.send", "text": "hi", "author": "bob"})

@@ -277,6 +277,27 @@ def test_a_browser_that_missed_too_much_shows_the_recent_history_instead(
     expect(messages(bob).filter(has_text="before the drop")).to_have_count(0)
 
 
+def test_a_page_that_missed_a_push_catches_up_at_the_next_one(daphne_server, server_env, open_room):
+    """An overloaded channel layer drops messages; they are stored. The next push
+    names the message before it, and a page without that one catches up."""
+    slug = new_slug()
+    alice, _ = open_room(daphne_server.url, slug)
+    bob, _ = open_room(daphne_server.url, slug)
+    send(alice, "before the drop")
+    expect(messages(bob).filter(has_text="before the drop")).to_have_count(1)
+    store = (  # straight into the server's database: no one is told live
+        "from chat.models import Message, Room\n"
+        f"Message.objects.create(room=Room.objects.get(slug={slug!r}), text='dropped')\n"
+    )
+    manage(server_env, "shell", "-c", store)
+    send(alice, "after the drop")
+    for page in (alice, bob):
+        texts = ["opened #", "before the drop", "dropped", "after the drop"]
+        expect(messages(page)).to_contain_text(texts)
+        expect(messages(page)).to_have_count(len(texts))
+        expect(connection_status(page)).to_have_text("Live")
+
+
 def test_chat_across_two_server_processes(redis_daphne_servers, open_room):
     first, second = redis_daphne_servers
     slug = new_slug()

@@ -234,7 +234,11 @@ const socket = new RealtimeSocket(`/ws/chat/${root.dataset.room}/`, {
         else frame.messages.forEach(addMessage);
         break;
       case "chat.message":
-        addMessage(frame.message);
+        // `previous` is the room's message before this one. A page without it missed
+        // a push (an overloaded server drops some; all are stored): it catches up from
+        // its cursor, and gets this one with the rest.
+        if (frame.previous !== null && frame.previous > (lastSeenId() ?? 0)) socket.resume();
+        else addMessage(frame.message);
         break;
       case "chat.presence":
         replacePeople(frame.members);

@@ -199,6 +199,12 @@ export class RealtimeSocket {
     this.stream = null;
   }
 
+  // Drop the socket and reconnect as after any drop (with backoff): the new
+  // connection catches up from query()'s cursor. For a page that finds it missed a frame.
+  resume() {
+    this.socket?.close();
+  }
+
   reconnectNow() {
     if (this.isOpen || this.closedFor) return;
     clearTimeout(this.retryTimer);
