@@ -8,8 +8,9 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from realtime.broadcast import send_event
 from realtime.consumers import RealtimeConsumer
-from realtime.sessions import OTHER_USER, SESSION_ENDED
+from realtime.sessions import OTHER_USER, SESSION_ENDED, user_group
 from realtime.testing.fixtures import session_cookie
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -58,6 +59,15 @@ async def test_logging_out_closes_every_socket_of_that_user_only(alice, bob, cap
     )
     assert (await again.connect())[0] is False  # the logged-out session cannot come back
     await bobs.disconnect()
+
+
+async def test_the_bare_force_disconnect_event_closes_with_session_ended(alice, caplog):
+    """{"type": "realtime.force_disconnect"} as sessions.py documents it, without the
+    reason and code end_sessions() adds: the close code and log line still say why."""
+    socket = await open_socket(alice)
+    await send_event(user_group(alice.pk), {"type": "realtime.force_disconnect"})
+    assert await closed_with(socket) == SESSION_ENDED
+    assert "ws closed /: session ended" in [r.getMessage() for r in caplog.records]
 
 
 @pytest.mark.parametrize("change", ["deactivate", "password"])

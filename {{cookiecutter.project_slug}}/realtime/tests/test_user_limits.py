@@ -6,6 +6,7 @@ import threading
 import pytest
 from channels.testing import WebsocketCommunicator
 
+from realtime import consumers
 from realtime.consumers import TOO_MANY_SOCKETS, RealtimeConsumer, handles
 from realtime.envelope import Inbound
 from realtime.ratelimit import user_budget_refusal
@@ -83,6 +84,35 @@ async def test_the_per_socket_refusal_says_when_to_retry(settings, alice):
         assert (await socket.receive_json_from())["about"] is None
     finally:
         await socket.disconnect()
+
+
+async def test_a_flood_gets_the_whole_refusal_each_time_and_one_log_line(
+    alice, monkeypatch, caplog
+):
+    """After a message that went through, each refused one gets the same rate_limited
+    frame (retry_after in hundredths of a second), and the flood one warning naming the
+    socket and its user."""
+    verdicts = iter([None, 1 / 3, 1 / 3, 1 / 3])  # the user's budget: seconds to wait
+
+    async def budget(user_key):
+        return next(verdicts)
+
+    monkeypatch.setattr(consumers, "user_budget_refusal", budget)
+    socket = await open_socket(alice)
+    try:
+        assert (await ping(socket))["type"] == "pong"
+        refusal = {
+            "type": "error",
+            "code": "rate_limited",
+            "message": "Too many messages; slow down.",
+            "about": "ping",
+            "retry_after": 0.33,
+        }
+        assert [await ping(socket) for _ in range(3)] == [refusal] * 3
+    finally:
+        await socket.disconnect()
+    logged = [r.getMessage() for r in caplog.records if "throttled" in r.getMessage()]
+    assert logged == ["ws throttled /ws/ping/ user=alice"]
 
 
 async def test_the_socket_past_the_cap_is_closed_with_a_clear_code(limits, alice, bob):
