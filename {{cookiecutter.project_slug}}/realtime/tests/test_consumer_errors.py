@@ -31,6 +31,10 @@ class Echo(RealtimeConsumer):
     async def on_shout(self, message: Text):
         await broadcast("everyone", "shout", text=message.text)
 
+    @handles("boom", Text)
+    async def on_boom(self, message: Text):
+        raise RuntimeError("a bug in this handler")
+
 
 class Silent(RealtimeConsumer):
     """Handles no frame at all (it only pushes)."""
@@ -53,7 +57,7 @@ async def answer(consumer, text: str) -> dict:
 
 
 @pytest.mark.parametrize(
-    ("consumer", "expected"), [(Echo, "echo, shout"), (Silent, "none")], ids=["two", "none"]
+    ("consumer", "expected"), [(Echo, "boom, echo, shout"), (Silent, "none")], ids=["two", "none"]
 )
 async def test_an_unknown_type_is_answered_with_the_types_the_consumer_handles(consumer, expected):
     assert await answer(consumer, '{"type": "nope"}') == {
@@ -91,3 +95,17 @@ async def test_a_push_with_the_channel_layer_down_tells_the_sender_and_logs_why(
     }
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings == ["ws /ws/test/: channel layer unreachable: Redis is down"]
+
+
+async def test_a_crashing_handler_costs_the_sender_one_error_frame_and_logs_the_traceback(
+    caplog,
+):
+    assert await answer(Echo, '{"type": "boom", "text": "x"}') == {
+        "type": "error",
+        "code": "server_error",
+        "message": "The server could not handle that.",
+        "about": "boom",
+    }
+    (crash,) = [r for r in caplog.records if r.exc_info]
+    assert crash.getMessage() == "ws crash /ws/test/ handling 'boom'"
+    assert "a bug in this handler" in str(crash.exc_info[1])

@@ -96,7 +96,7 @@ class Greeting(RealtimeConsumer):
         await self.send_frame("hello")
 
 
-async def test_a_page_opened_for_another_user_is_closed_before_connect_runs(alice, bob):
+async def test_a_page_opened_for_another_user_is_closed_before_connect_runs(alice, bob, caplog):
     """A tab that outlived a log-out, then someone else's log-in in that browser, names its
     old user (?user=<id>): its socket never acts for the new one."""
     cookie = (b"cookie", (await database_sync_to_async(session_cookie)(alice)).encode())
@@ -106,6 +106,8 @@ async def test_a_page_opened_for_another_user_is_closed_before_connect_runs(alic
         )
         assert (await socket.connect())[0]  # accepted only to say why it closes
         assert await closed_with(socket) == OTHER_USER  # and no "hello": connect() never ran
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert refused == ["ws refused / user=alice: the page is another user's"] * 2
     for path in (f"/?user={alice.pk}", "/"):  # her own page; a program that names nobody
         socket = WebsocketCommunicator(
             AuthMiddlewareStack(Greeting.as_asgi()), path, headers=[cookie]
