@@ -45,3 +45,14 @@ async def test_an_unknown_websocket_path_is_refused_with_one_log_line(ws_connect
     assert [r.exc_info for r in caplog.records if r.exc_info] == []
     refused = [r.getMessage() for r in caplog.records if r.name == "realtime"]
     assert refused == ["ws refused /ws/no-such-thing/: no such endpoint"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_long_unknown_path_is_logged_cut_to_200_characters(ws_connect, alice, caplog):
+    caplog.set_level(logging.INFO)
+    path = "/ws/" + "x" * 1000 + "/"
+    async with ws_connect(path, alice, expect_accept=False):
+        pass
+    refused = [r.getMessage() for r in caplog.records if r.name == "realtime"]
+    assert refused == [f"ws refused {path[:200]}: no such endpoint"]

@@ -34,6 +34,11 @@ class Room(RealtimeConsumer):
         await asyncio.Event().wait()  # a handler that never returns
 
 
+class Steady(Room):
+    async def room_stall(self, event):
+        pass  # this one keeps up
+
+
 class Tutorial(RealtimeConsumer):
     """The Channels tutorial's consumer as written there, on the base class."""
 
@@ -59,7 +64,7 @@ async def open_sockets(consumer, count):
     channels = []
     for socket in sockets:
         assert (await socket.connect())[0]
-        if consumer is Room:
+        if issubclass(consumer, Room):
             channels.append((await socket.receive_json_from())["channel"])
     return sockets, channels
 
@@ -119,4 +124,18 @@ async def test_a_consumer_too_far_behind_on_events_is_closed_to_reconnect(caplog
         await layer.group_send("room", {"type": "room.ping", "n": n})
     closed = await asyncio.wait_for(sockets[0].receive_output(), timeout=2)
     assert closed == {"type": "websocket.close", "code": SERVICE_RESTART}
-    assert sum("events behind" in r.getMessage() for r in caplog.records) == 1
+    behind = [r.getMessage() for r in caplog.records if "events behind" in r.getMessage()]
+    assert behind == [f"ws /: {MAX_QUEUED_EVENTS} events behind, closing"]
+
+
+async def test_the_others_in_a_group_keep_getting_events_after_one_falls_behind():
+    (behind,), _ = await open_sockets(Room, 1)
+    (steady,), _ = await open_sockets(Steady, 1)
+    layer = get_channel_layer()
+    await layer.group_send("room", {"type": "room.stall"})  # Room's handler never returns
+    for n in range(MAX_QUEUED_EVENTS + 3):  # past what Room may queue (it is closed), then more
+        await layer.group_send("room", {"type": "room.ping", "n": n})
+        assert await steady.receive_json_from() == {"type": "pong", "n": n}
+    closed = await asyncio.wait_for(behind.receive_output(), timeout=2)
+    assert closed == {"type": "websocket.close", "code": SERVICE_RESTART}
+    await steady.disconnect()

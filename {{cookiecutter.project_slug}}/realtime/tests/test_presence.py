@@ -1,9 +1,12 @@
 from datetime import timedelta
 
 import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from realtime import presence
+from realtime.consumers import RealtimeConsumer
 from realtime.models import Presence
 
 pytestmark = pytest.mark.django_db
@@ -168,3 +171,32 @@ async def test_a_failed_presence_write_fails_each_socket_of_its_burst(alice, bob
     assert [type(result) for result in results] == [OperationalError, OperationalError]
     monkeypatch.undo()  # the database is back: the next socket enters
     assert await presence.aenter_and_list("room", bob, "tab-3") == (True, ["bob"])
+
+
+class Present(RealtimeConsumer):
+    """A consumer that counts its user as present in "room" while it is open."""
+
+    async def connect(self):
+        first = await self.enter_presence("room")
+        await self.accept()
+        await self.send_frame("entered", first=first)
+
+    async def disconnect(self, code):
+        await self.leave_presence()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_consumer_entering_presence_learns_whether_its_user_just_arrived(alice, bob):
+    sockets, firsts = [], []
+    for user in (alice, alice, bob):
+        socket = WebsocketCommunicator(Present.as_asgi(), "/")
+        socket.scope["user"] = user
+        assert (await socket.connect())[0]
+        sockets.append(socket)
+        firsts.append((await socket.receive_json_from())["first"])
+    assert firsts == [True, False, True]  # alice's second tab is not news
+    assert await database_sync_to_async(presence.members)("room") == ["alice", "bob"]
+    for socket in sockets:
+        await socket.disconnect()
+    assert await database_sync_to_async(presence.members)("room") == []

@@ -8,8 +8,9 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from realtime.broadcast import send_event
 from realtime.consumers import RealtimeConsumer
-from realtime.sessions import OTHER_USER, SESSION_ENDED
+from realtime.sessions import OTHER_USER, SESSION_ENDED, user_group
 from realtime.testing.fixtures import session_cookie
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -60,6 +61,15 @@ async def test_logging_out_closes_every_socket_of_that_user_only(alice, bob, cap
     await bobs.disconnect()
 
 
+async def test_the_bare_force_disconnect_event_closes_with_session_ended(alice, caplog):
+    """{"type": "realtime.force_disconnect"} as sessions.py documents it, without the
+    reason and code end_sessions() adds: the close code and log line still say why."""
+    socket = await open_socket(alice)
+    await send_event(user_group(alice.pk), {"type": "realtime.force_disconnect"})
+    assert await closed_with(socket) == SESSION_ENDED
+    assert "ws closed /: session ended" in [r.getMessage() for r in caplog.records]
+
+
 @pytest.mark.parametrize("change", ["deactivate", "password"])
 async def test_deactivation_or_a_new_password_closes_the_users_sockets(alice, change):
     socket = await open_socket(alice)
@@ -86,7 +96,7 @@ class Greeting(RealtimeConsumer):
         await self.send_frame("hello")
 
 
-async def test_a_page_opened_for_another_user_is_closed_before_connect_runs(alice, bob):
+async def test_a_page_opened_for_another_user_is_closed_before_connect_runs(alice, bob, caplog):
     """A tab that outlived a log-out, then someone else's log-in in that browser, names its
     old user (?user=<id>): its socket never acts for the new one."""
     cookie = (b"cookie", (await database_sync_to_async(session_cookie)(alice)).encode())
@@ -96,6 +106,8 @@ async def test_a_page_opened_for_another_user_is_closed_before_connect_runs(alic
         )
         assert (await socket.connect())[0]  # accepted only to say why it closes
         assert await closed_with(socket) == OTHER_USER  # and no "hello": connect() never ran
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert refused == ["ws refused / user=alice: the page is another user's"] * 2
     for path in (f"/?user={alice.pk}", "/"):  # her own page; a program that names nobody
         socket = WebsocketCommunicator(
             AuthMiddlewareStack(Greeting.as_asgi()), path, headers=[cookie]

@@ -6,6 +6,7 @@ import threading
 import pytest
 from channels.testing import WebsocketCommunicator
 
+from realtime import consumers
 from realtime.consumers import TOO_MANY_SOCKETS, RealtimeConsumer, handles
 from realtime.envelope import Inbound
 from realtime.ratelimit import user_budget_refusal
@@ -85,7 +86,36 @@ async def test_the_per_socket_refusal_says_when_to_retry(settings, alice):
         await socket.disconnect()
 
 
-async def test_the_socket_past_the_cap_is_closed_with_a_clear_code(limits, alice, bob):
+async def test_each_flood_gets_the_whole_refusal_each_time_and_one_log_line(
+    alice, monkeypatch, caplog
+):
+    """Each refused message gets the same rate_limited frame (retry_after in hundredths
+    of a second); each flood, one warning naming the socket and its user."""
+    verdicts = iter([1 / 3, None, 1 / 3, 1 / 3])  # the user's budget: seconds to wait
+
+    async def budget(user_key):
+        return next(verdicts)
+
+    monkeypatch.setattr(consumers, "user_budget_refusal", budget)
+    socket = await open_socket(alice)
+    try:
+        refusal = {
+            "type": "error",
+            "code": "rate_limited",
+            "message": "Too many messages; slow down.",
+            "about": "ping",
+            "retry_after": 0.33,
+        }
+        assert await ping(socket) == refusal  # a flood from its first message
+        assert (await ping(socket))["type"] == "pong"  # over
+        assert [await ping(socket) for _ in range(2)] == [refusal] * 2  # the next flood
+    finally:
+        await socket.disconnect()
+    logged = [r.getMessage() for r in caplog.records if "throttled" in r.getMessage()]
+    assert logged == ["ws throttled /ws/ping/ user=alice"] * 2
+
+
+async def test_the_socket_past_the_cap_is_closed_with_a_clear_code(limits, alice, bob, caplog):
     first, second = await open_socket(alice), await open_socket(alice)
     third = WebsocketCommunicator(PingConsumer.as_asgi(), "/ws/ping/")
     third.scope["user"] = alice
@@ -93,6 +123,8 @@ async def test_the_socket_past_the_cap_is_closed_with_a_clear_code(limits, alice
     closed = await third.receive_output(timeout=2)
     assert (closed["type"], closed["code"]) == ("websocket.close", TOO_MANY_SOCKETS)
     await third.wait()
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert refused == ["ws refused /ws/ping/ user=alice: 2 sockets open"]
 
     others = await open_socket(bob)  # another user is not affected
     assert (await ping(others))["type"] == "pong"
