@@ -417,16 +417,11 @@ class RealtimeConsumer(ConnectionScope, AsyncWebsocketConsumer):
         await get_hub(self.groups_layer_alias).join(group, self)
         self.joined.append(group)
 
-    async def enter_presence(self, group: str) -> bool:
-        """Count this socket's user as present in `group`; True if they were not already.
-
-        The hub refreshes the row while the socket stays open."""
-        first, _ = await self.enter_presence_and_list(group)
-        return first
-
     async def enter_presence_and_list(self, group: str) -> tuple[bool, list[str]]:
-        """enter_presence(), and who is in `group` now (usernames, sorted), in one go
-        (in a connection storm, one database call for a burst of sockets)."""
+        """Count this socket's user as present in `group`: True if they were not already,
+        and who is in it now (usernames, sorted). One database call, shared by a burst
+        of sockets in a connection storm. The hub refreshes the row while the socket
+        stays open."""
         # Set first: leave_presence() then deletes the row even if this is cancelled.
         self.in_presence = True
         return await presence.aenter_and_list(group, self.user, self.socket_id)

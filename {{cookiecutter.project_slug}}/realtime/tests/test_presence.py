@@ -177,7 +177,7 @@ class Present(RealtimeConsumer):
     """A consumer that counts its user as present in "room" while it is open."""
 
     async def connect(self):
-        first = await self.enter_presence("room")
+        first, _ = await self.enter_presence_and_list("room")
         await self.accept()
         await self.send_frame("entered", first=first)
 
