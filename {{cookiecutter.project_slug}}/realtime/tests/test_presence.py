@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from realtime import presence
@@ -168,3 +169,16 @@ async def test_a_failed_presence_write_fails_each_socket_of_its_burst(alice, bob
     assert [type(result) for result in results] == [OperationalError, OperationalError]
     monkeypatch.undo()  # the database is back: the next socket enters
     assert await presence.aenter_and_list("room", bob, "tab-3") == (True, ["bob"])
+
+
+def test_the_presence_admin_lists_connections_and_changes_none(client, django_user_model, alice):
+    client.force_login(django_user_model.objects.create_superuser("root", password="pw"))
+    presence.enter("chat.lobby", alice, "tab-1")
+    row = Presence.objects.get()
+    assert "tab-1" in client.get(reverse("admin:realtime_presence_changelist")).text
+    assert client.get(reverse("admin:realtime_presence_add")).status_code == 403
+    form = {"group": "chat.other", "socket_id": "tab-1", "user": alice.pk}
+    form |= {"last_seen_0": "2026-01-01", "last_seen_1": "00:00"}
+    response = client.post(reverse("admin:realtime_presence_change", args=[row.pk]), form)
+    assert response.status_code == 403
+    assert Presence.objects.get().group == "chat.lobby"

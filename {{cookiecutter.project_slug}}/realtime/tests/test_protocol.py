@@ -8,8 +8,11 @@ code builds, and every error and close code in the source is documented.
 
 import re
 
+from channels.routing import URLRouter
 from django.conf import settings
+from django.urls import re_path
 
+import config.routing
 from realtime.consumers import CLOSE_CODES
 from realtime.envelope import ERROR_CODES
 from realtime.protocol import DOCUMENT, build, render
@@ -28,6 +31,21 @@ CLOSE_CODE = re.compile(r"^[A-Z_]+ = (4\d{3})\b", re.M)  # a named close code (4
 def test_the_shipped_document_is_the_one_the_code_builds():
     shipped = DOCUMENT.read_text(encoding="utf-8") if DOCUMENT.is_file() else ""
     assert shipped == render(build()), f"{DOCUMENT} is out of date: run `make protocol`"
+
+
+def test_the_document_keeps_a_project_name_as_written(settings):
+    # The post-generation hook writes the name unescaped; the build must write the same.
+    settings.PROJECT_NAME = "Café Chat"
+    assert '"title": "Café Chat WebSocket protocol"' in render(build())
+
+
+def test_a_route_that_is_not_a_realtime_consumer_is_left_out(monkeypatch):
+    documented = build()["channels"]
+    other = re_path(r"^ws/other/$", URLRouter([]))  # first, and with no consumer class
+    monkeypatch.setattr(
+        config.routing, "websocket_urlpatterns", [other, *config.routing.websocket_urlpatterns]
+    )
+    assert build()["channels"] == documented
 
 
 def test_every_error_code_in_the_source_is_documented():
