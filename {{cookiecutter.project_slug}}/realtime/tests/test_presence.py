@@ -1,3 +1,5 @@
+import asyncio
+import threading
 from datetime import timedelta
 
 import pytest
@@ -74,8 +76,6 @@ def test_purge_expired_tells_the_apps_which_groups_changed(alice, settings):
 @pytest.mark.asyncio
 async def test_changes_that_come_while_one_is_announced_are_announced_together():
     """An idle group is told at once; changes made meanwhile wait and go out as one."""
-    import asyncio
-
     announced = []
     in_flight, finish = asyncio.Event(), asyncio.Event()
 
@@ -108,6 +108,27 @@ def test_entering_several_sockets_at_once_lists_each_as_it_came(alice, bob):
     assert Presence.objects.filter(user=alice).count() == 2
 
 
+class HeldWrites:
+    """presence.enter_many held in the database thread until `finish` is set; `writes`
+    lists each call's socket ids."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.writes, self.writing, self.finish = [], threading.Event(), threading.Event()
+        enter_many = presence.enter_many
+
+        def held_enter_many(entries):
+            self.writes.append([socket_id for _, _, socket_id in entries])
+            self.writing.set()
+            assert self.finish.wait(10)  # the write is still in the database thread...
+            return enter_many(entries)
+
+        monkeypatch.setattr(presence, "enter_many", held_enter_many)
+
+    async def started(self) -> None:
+        while not self.writing.is_set():
+            await asyncio.sleep(0.01)
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_sockets_arriving_during_a_presence_write_are_written_together_next(
@@ -115,31 +136,18 @@ async def test_sockets_arriving_during_a_presence_write_are_written_together_nex
 ):
     """A connection storm: one database call per burst, not one per socket; a socket
     arriving when nothing is being written is written at once."""
-    import asyncio
-    import threading
-
-    writes, writing, finish = [], threading.Event(), threading.Event()
-    enter_many = presence.enter_many
-
-    def held_enter_many(entries):
-        writes.append([socket_id for _, _, socket_id in entries])
-        writing.set()
-        assert finish.wait(10)  # the first write is still in the database thread...
-        return enter_many(entries)
-
-    monkeypatch.setattr(presence, "enter_many", held_enter_many)
+    held = HeldWrites(monkeypatch)
     first = asyncio.create_task(presence.aenter_and_list("room", alice, "tab-1"))
-    while not writing.is_set():
-        await asyncio.sleep(0.01)
-    assert writes == [["tab-1"]]  # not waiting for company
+    await held.started()
+    assert held.writes == [["tab-1"]]  # not waiting for company
     later = [  # ...when three more sockets connect
         asyncio.create_task(presence.aenter_and_list("room", user, f"tab-{n}"))
         for n, user in ((2, alice), (3, bob), (4, bob))
     ]
     await asyncio.sleep(0)
-    finish.set()
+    held.finish.set()
     results = await asyncio.gather(first, *later)
-    assert writes == [["tab-1"], ["tab-2", "tab-3", "tab-4"]]
+    assert held.writes == [["tab-1"], ["tab-2", "tab-3", "tab-4"]]
     assert results == [
         (True, ["alice"]),
         (False, ["alice"]),
@@ -147,14 +155,29 @@ async def test_sockets_arriving_during_a_presence_write_are_written_together_nex
         (False, ["alice", "bob"]),
     ]
     assert await presence.aenter_and_list("room", bob, "tab-5") == (False, ["alice", "bob"])
-    assert writes[-1] == ["tab-5"]  # the writer was done: the next socket is written at once
+    assert held.writes[-1] == ["tab-5"]  # the writer was done: the next socket is written at once
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_socket_given_up_while_waiting_does_not_hold_up_the_rest_of_its_burst(
+    alice, bob, monkeypatch
+):
+    held = HeldWrites(monkeypatch)
+    first = asyncio.create_task(presence.aenter_and_list("room", alice, "tab-1"))
+    await held.started()
+    gone = asyncio.create_task(presence.aenter_and_list("room", alice, "tab-2"))
+    stays = asyncio.create_task(presence.aenter_and_list("room", bob, "tab-3"))
+    await asyncio.sleep(0)
+    gone.cancel()  # its connect was cancelled (the client left) while it waited
+    held.finish.set()
+    results = await asyncio.wait_for(asyncio.gather(first, stays), 10)
+    assert results == [(True, ["alice"]), (True, ["alice", "bob"])]
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_a_failed_presence_write_fails_each_socket_of_its_burst(alice, bob, monkeypatch):
-    import asyncio
-
     from django.db import OperationalError
 
     def failing(entries):
