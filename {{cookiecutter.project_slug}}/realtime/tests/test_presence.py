@@ -1,8 +1,10 @@
 import asyncio
+import logging
 import threading
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError, connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,13 +22,14 @@ def test_a_user_counts_once_however_many_tabs(alice, bob):
     assert presence.counts(["room", "empty"]) == {"room": 2, "empty": 0}
 
 
-def test_leaving_reports_only_groups_the_user_left_entirely(alice):
+def test_leaving_reports_only_groups_the_user_left_entirely(alice, bob):
     presence.enter("room", alice, "tab-1")
     presence.enter("room", alice, "tab-2")
     presence.enter("other", alice, "tab-2")
+    presence.enter("room", bob, "bob-1")
     assert presence.leave("tab-2") == ["other"]  # still in "room" through tab-1
-    assert presence.leave("tab-1") == ["room"]
-    assert presence.members("room") == []
+    assert presence.leave("tab-1") == ["room"]  # left, though bob is still there
+    assert presence.members("room") == ["bob"]
 
 
 def test_rows_not_refreshed_within_the_ttl_stop_counting(alice, settings):
@@ -71,6 +74,63 @@ def test_purge_expired_tells_the_apps_which_groups_changed(alice, settings):
     finally:
         presence_expired.disconnect(receiver)
     assert told == [["room"]]
+
+
+def test_purge_keeps_a_row_its_socket_refreshed_after_the_purge_read_it(alice, settings):
+    presence.enter("room", alice, "tab-1")
+    stale = timezone.now() - timedelta(seconds=settings.REALTIME["PRESENCE_TTL_SECONDS"] + 1)
+    Presence.objects.update(last_seen=stale)
+    refreshed = []
+
+    def refresh_after_the_read(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.startswith("SELECT") and not refreshed:
+            refreshed.append(sql)
+            presence.refresh(["tab-1"])  # the hub of the socket's process, meanwhile
+        return result
+
+    with connection.execute_wrapper(refresh_after_the_read):
+        assert presence.purge() == ["room"]  # read as expired...
+    assert presence.members("room") == ["alice"]  # ...but not deleted once refreshed
+
+
+def test_purge_expired_logs_what_it_purged_and_each_receiver_that_failed(alice, settings, caplog):
+    from realtime.signals import presence_expired
+
+    caplog.set_level(logging.INFO, logger="realtime")
+    presence.enter("room", alice, "dead")
+    stale = timezone.now() - timedelta(seconds=settings.REALTIME["PRESENCE_TTL_SECONDS"] + 1)
+    Presence.objects.update(last_seen=stale)
+    told = []
+
+    def broken(sender, groups, **kwargs):
+        raise RuntimeError("a bug in an app")
+
+    def receiver(sender, groups, **kwargs):
+        told.append(groups)
+
+    presence_expired.connect(broken)
+    presence_expired.connect(receiver)
+    try:
+        presence.purge_expired()
+    finally:
+        presence_expired.disconnect(broken)
+        presence_expired.disconnect(receiver)
+    assert told == [["room"]]  # the other apps are still told
+    assert "presence purged expired rows in 1 groups" in caplog.messages
+    failed = (
+        f"presence_expired receiver {broken.__qualname__} failed: RuntimeError('a bug in an app')"
+    )
+    assert failed in caplog.messages
+
+
+def test_a_failed_purge_is_logged_and_left_to_the_next_round(monkeypatch, caplog):
+    def locked(limit=presence.PURGE_BATCH):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(presence, "purge", locked)
+    presence.purge_expired()  # raises nothing: the hub calls it again later
+    assert "presence purge failed: database is locked" in caplog.messages
 
 
 @pytest.mark.asyncio
@@ -178,8 +238,6 @@ async def test_a_socket_given_up_while_waiting_does_not_hold_up_the_rest_of_its_
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_a_failed_presence_write_fails_each_socket_of_its_burst(alice, bob, monkeypatch):
-    from django.db import OperationalError
-
     def failing(entries):
         raise OperationalError("database is locked")
 
