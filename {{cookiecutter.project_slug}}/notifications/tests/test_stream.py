@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import json
+import logging
 
 import pytest
 from channels.db import database_sync_to_async
@@ -114,7 +115,8 @@ async def open_stream(path=URL, user=None, headers=(), method="GET", request_aft
         await communicator.wait(OUTPUT_TIMEOUT)  # the consumer has stopped (and left the hub)
 
 
-async def test_a_signed_in_user_gets_an_event_stream_that_starts_with_the_state(alice):
+async def test_a_signed_in_user_gets_an_event_stream_that_starts_with_the_state(alice, caplog):
+    caplog.set_level(logging.INFO, logger="realtime")
     await notify(alice, "one")
     async with open_stream(user=alice) as stream:
         assert stream.status == 200
@@ -125,23 +127,29 @@ async def test_a_signed_in_user_gets_an_event_stream_that_starts_with_the_state(
         event_id, state = await stream.next_frame("notifications.state")
         assert (state["unread"], state["missed"]) == (1, [])
         assert event_id == str(state["latest_id"])
+        assert f"stream open {URL} user=alice" in caplog.messages
+    assert f"stream closed {URL}" in caplog.messages
 
 
-async def test_anonymous_requests_are_refused_not_streamed():
+async def test_anonymous_requests_are_refused_not_streamed(caplog):
+    caplog.set_level(logging.INFO, logger="realtime")
     async with open_stream() as response:
         assert response.status == 403
         assert b"text/event-stream" not in response.headers.get(b"content-type", b"")
-        assert "Sign in" in await response.until_end()
+        assert await response.until_end() == "Sign in first.\n"
+    assert f"stream refused {URL} user=anonymous" in caplog.messages
 
 
 async def test_a_post_is_refused(alice):
     async with open_stream(user=alice, method="POST") as response:
         assert (response.status, response.headers[b"allow"]) == (405, b"GET")
+        assert await response.until_end() == "Use GET.\n"
 
 
 async def test_a_host_outside_allowed_hosts_is_refused(alice):
     async with open_stream(user=alice, headers=[(b"host", b"evil.example")]) as response:
         assert response.status == 400
+        assert await response.until_end() == "Bad Request\n"
 
 
 async def test_only_the_users_own_notifications_are_streamed(alice, bob):
@@ -164,10 +172,12 @@ async def test_only_the_users_own_notifications_are_streamed(alice, bob):
         assert (event_id, frame["notification"]["id"]) == (str(private.id), private.id)
 
 
-async def test_a_page_rendered_for_another_user_gets_no_stream(alice, bob):
+async def test_a_page_rendered_for_another_user_gets_no_stream(alice, bob, caplog):
     """Its tab outlived a log-out and someone else signed in (realtime/sessions.py)."""
     async with open_stream(f"{URL}?user={bob.pk}", alice) as response:
         assert response.status == 409
+        assert await response.until_end() == "Signed in as someone else: reload the page.\n"
+    assert f"stream refused {URL} user=alice: the page is another user's" in caplog.messages
     async with open_stream(f"{URL}?user={alice.pk}", alice) as stream:
         assert stream.status == 200
 
@@ -229,21 +239,25 @@ async def test_the_stream_ends_when_the_hub_loses_the_channel_layer(alice):
         await stream.until_end()  # fails unless the response ends
 
 
-async def test_logging_out_ends_the_stream(alice):
+async def test_logging_out_ends_the_stream(alice, caplog):
     from realtime.sessions import end_sessions
 
+    caplog.set_level(logging.INFO, logger="realtime")
     async with open_stream(user=alice) as stream:
         await stream.next_frame("notifications.state")
         await database_sync_to_async(end_sessions)(alice.pk, "logged out")
         await stream.until_end()  # fails unless the response ends
+    assert f"stream closed {URL}: logged out" in caplog.messages
 
 
-async def test_streams_count_towards_the_users_cap(alice, settings):
+async def test_streams_count_towards_the_users_cap(alice, settings, caplog):
     settings.REALTIME = {**settings.REALTIME, "MAX_SOCKETS_PER_USER": 1}
     async with open_stream(user=alice) as first:
         await first.next_frame("notifications.state")
         async with open_stream(user=alice) as second:
-            assert second.status == 429
+            assert (second.status, second.headers[b"retry-after"]) == (429, b"5")
+            assert await second.until_end() == "Too many connections open.\n"
+    assert f"stream refused {URL} user=alice: too many open" in caplog.messages
     async with open_stream(user=alice) as again:  # the first one's place was given back
         assert again.status == 200
 
