@@ -13,6 +13,7 @@ from prometheus_client import REGISTRY
 from notifications import services
 from notifications.consumers import NotificationStreamConsumer
 from realtime import hub
+from realtime.hub import LayerUnavailable
 from realtime.testing.contract import protocol
 from realtime.testing.fixtures import session_cookie
 
@@ -213,6 +214,55 @@ async def test_keep_alive_comments_then_the_stream_ends_after_its_lifetime(alice
         assert await stream.next_block() == ": keep-alive"
         rest = await stream.until_end()  # it ends by itself; the browser reconnects
         assert set(rest.split("\n\n")) <= {": keep-alive", ""}
+
+
+async def test_the_stream_ends_at_its_lifetime_not_at_the_next_keep_alive(alice, monkeypatch):
+    monkeypatch.setattr(NotificationStreamConsumer, "keepalive_seconds", 0.05)
+    monkeypatch.setattr(NotificationStreamConsumer, "max_seconds", 1.0)
+    async with open_stream(user=alice) as stream:
+        await stream.next_frame("notifications.state")
+        assert await stream.next_block() == ": keep-alive"
+        monkeypatch.setattr(NotificationStreamConsumer, "keepalive_seconds", 3600.0)
+        rest = await stream.until_end()  # within its lifetime, not an hour later
+        assert set(rest.split("\n\n")) <= {": keep-alive", ""}
+
+
+async def refuse(consumer):
+    pass  # returns without accept()
+
+
+async def crash(consumer):
+    raise RuntimeError("a bug")
+
+
+async def lose_the_layer(consumer):
+    raise LayerUnavailable("Redis is down")
+
+
+@pytest.mark.parametrize(
+    ("connect", "status", "body", "logged"),
+    [
+        (refuse, 403, "Not allowed.\n", f"stream refused {URL} user=alice"),
+        (crash, 500, "Server error.\n", f"stream crash {URL}"),
+        (
+            lose_the_layer,
+            503,
+            "Try again shortly.\n",
+            f"stream refused {URL}: channel layer unreachable (Redis is down)",
+        ),
+    ],
+)
+async def test_a_connect_that_does_not_accept_gets_an_answer_and_a_log_line(
+    alice, monkeypatch, caplog, connect, status, body, logged
+):
+    caplog.set_level(logging.INFO, logger="realtime")
+    monkeypatch.setattr(NotificationStreamConsumer, "connect", connect)
+    async with open_stream(user=alice) as response:
+        assert response.status == status
+        assert await response.until_end() == body
+        if status == 503:
+            assert response.headers[b"retry-after"] == b"5"
+    assert logged in caplog.messages
 
 
 async def test_a_slow_request_still_gets_its_stream(alice, monkeypatch):
