@@ -198,6 +198,18 @@ async def test_a_reconnect_resumes_from_last_event_id(alice):
         assert [n["title"] for n in state["missed"]] == ["missed 1", "missed 2"]
 
 
+async def test_a_frame_without_a_notification_has_no_event_id(alice):
+    """An event without an id leaves the browser's Last-Event-ID as it was."""
+    async with open_stream(user=alice) as stream:
+        await stream.next_frame("notifications.state")
+        await notify(alice, "one")
+        await stream.next_frame("notifications.new")
+        await mark_read(alice)
+        assert (
+            await stream.next_block() == 'data: {"type":"notifications.read","ids":null,"unread":0}'
+        )
+
+
 async def test_a_bad_last_event_id_is_no_cursor(alice):
     await notify(alice, "one")
     junk = [(b"last-event-id", "²".encode())]
