@@ -13,6 +13,7 @@ from prometheus_client import REGISTRY
 from notifications import services
 from notifications.consumers import NotificationStreamConsumer
 from realtime import hub
+from realtime.consumers import MAX_QUEUED_EVENTS
 from realtime.hub import LayerUnavailable
 from realtime.testing.contract import protocol
 from realtime.testing.fixtures import session_cookie
@@ -299,6 +300,16 @@ async def test_the_stream_ends_when_the_hub_loses_the_channel_layer(alice):
         for socket in hub.get_hub().sockets():
             await socket.close(code=hub.SERVICE_RESTART)
         await stream.until_end()  # fails unless the response ends
+
+
+async def test_a_stream_too_far_behind_on_events_ends_so_the_browser_resumes(alice, caplog):
+    async with open_stream(user=alice) as stream:
+        await stream.next_frame("notifications.state")
+        [consumer] = hub.get_hub().sockets()
+        for _ in range(MAX_QUEUED_EVENTS + 1):  # faster than it can take them
+            consumer.deliver_event({"type": "stream.tick"})
+        await stream.until_end()  # fails unless the response ends
+    assert f"stream {URL}: {MAX_QUEUED_EVENTS} events behind, ending" in caplog.messages
 
 
 async def test_logging_out_ends_the_stream(alice, caplog):
