@@ -327,9 +327,10 @@ async def test_streams_count_towards_the_users_cap(alice, settings, caplog):
     settings.REALTIME = {**settings.REALTIME, "MAX_SOCKETS_PER_USER": 1}
     async with open_stream(user=alice) as first:
         await first.next_frame("notifications.state")
-        async with open_stream(user=alice) as second:
-            assert (second.status, second.headers[b"retry-after"]) == (429, b"5")
-            assert await second.until_end() == "Too many connections open.\n"
+        for _ in range(2):  # a refused one takes no place, and gives none back
+            async with open_stream(user=alice) as second:
+                assert (second.status, second.headers[b"retry-after"]) == (429, b"5")
+                assert await second.until_end() == "Too many connections open.\n"
     assert f"stream refused {URL} user=alice: too many open" in caplog.messages
     async with open_stream(user=alice) as again:  # the first one's place was given back
         assert again.status == 200
@@ -352,6 +353,9 @@ async def test_an_open_stream_and_its_frames_are_counted_in_the_metrics(alice):
 
     open_before = await sample("realtime_streams_open", opened)
     sent_before = await sample("realtime_frames_sent_total", sent)
+    async with open_stream() as refused:  # anonymous: never started, never counted
+        assert refused.status == 403
+    assert await sample("realtime_streams_open", opened) == open_before
     async with open_stream(user=alice) as stream:
         await stream.next_frame("notifications.state")
         await notify(alice, "counted")
