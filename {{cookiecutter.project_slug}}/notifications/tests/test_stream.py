@@ -14,6 +14,7 @@ from notifications import services
 from notifications.consumers import NotificationStreamConsumer
 from realtime import hub
 from realtime.consumers import MAX_QUEUED_EVENTS
+from realtime.envelope import encode
 from realtime.hub import LayerUnavailable
 from realtime.testing.contract import protocol
 from realtime.testing.fixtures import session_cookie
@@ -211,6 +212,19 @@ async def test_a_frame_without_a_notification_has_no_event_id(alice):
         )
 
 
+async def test_a_frame_that_comes_during_connect_follows_the_state(alice, monkeypatch):
+    connect = NotificationStreamConsumer.connect
+
+    async def connect_as_a_frame_arrives(consumer):
+        await consumer.deliver({"text": encode("notifications.read", ids=None, unread=0)})
+        await connect(consumer)
+
+    monkeypatch.setattr(NotificationStreamConsumer, "connect", connect_as_a_frame_arrives)
+    async with open_stream(user=alice) as stream:
+        assert (await stream.next_event())[1]["type"] == "notifications.state"
+        assert (await stream.next_event())[1]["type"] == "notifications.read"
+
+
 async def test_a_bad_last_event_id_is_no_cursor(alice):
     await notify(alice, "one")
     junk = [(b"last-event-id", "²".encode())]
@@ -231,11 +245,13 @@ async def test_keep_alive_comments_then_the_stream_ends_after_its_lifetime(alice
 
 async def test_the_stream_ends_at_its_lifetime_not_at_the_next_keep_alive(alice, monkeypatch):
     monkeypatch.setattr(NotificationStreamConsumer, "keepalive_seconds", 0.05)
-    monkeypatch.setattr(NotificationStreamConsumer, "max_seconds", 1.0)
+    monkeypatch.setattr(NotificationStreamConsumer, "max_seconds", 2.0)
     async with open_stream(user=alice) as stream:
         await stream.next_frame("notifications.state")
         assert await stream.next_block() == ": keep-alive"
         monkeypatch.setattr(NotificationStreamConsumer, "keepalive_seconds", 3600.0)
+        await notify(alice, "after a keep-alive")
+        await stream.next_frame("notifications.new")  # a keep-alive did not end it
         rest = await stream.until_end()  # within its lifetime, not an hour later
         assert set(rest.split("\n\n")) <= {": keep-alive", ""}
 
