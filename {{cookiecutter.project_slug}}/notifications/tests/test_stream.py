@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 
 import pytest
 from channels.db import database_sync_to_async
@@ -326,6 +327,22 @@ async def test_a_stream_too_far_behind_on_events_ends_so_the_browser_resumes(ali
             consumer.deliver_event({"type": "stream.tick"})
         await stream.until_end()  # fails unless the response ends
     assert f"stream {URL}: {MAX_QUEUED_EVENTS} events behind, ending" in caplog.messages
+
+
+async def test_a_stream_the_hub_cannot_deliver_to_is_named_in_the_log(alice, monkeypatch, caplog):
+    async def broken(consumer, message):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(NotificationStreamConsumer, "deliver", broken)
+    async with open_stream(user=alice) as stream:
+        await stream.next_frame("notifications.state")
+        [consumer] = hub.get_hub().sockets()
+        await notify(alice, "not delivered")
+        async with asyncio.timeout(OUTPUT_TIMEOUT):
+            while not any(message.startswith("hub could not") for message in caplog.messages):
+                await asyncio.sleep(0.01)
+    assert f"hub could not deliver to {consumer.socket_id}" in caplog.messages
+    assert re.fullmatch("[0-9a-f]{32}", consumer.socket_id)
 
 
 async def test_logging_out_ends_the_stream(alice, caplog):
