@@ -79,10 +79,13 @@ class Stream:
 
 
 @contextlib.asynccontextmanager
-async def open_stream(path=URL, user=None, headers=(), method="GET", request_after=0.0):
+async def open_stream(
+    path=URL, user=None, headers=(), method="GET", request_after=0.0, body_parts=()
+):
     """A GET of `path` as `user` (a session cookie) through the project's application,
     exactly as daphne would pass it; the client leaves at the end. The request's
-    http.request message comes `request_after` seconds after the connection."""
+    http.request message comes `request_after` seconds after the connection, after one
+    message for each of `body_parts`."""
     from config.asgi import application
 
     path, _, query = path.partition("?")
@@ -109,6 +112,8 @@ async def open_stream(path=URL, user=None, headers=(), method="GET", request_aft
     if request_after:
         assert not communicator.future.done()  # the application starts, then waits
         await asyncio.sleep(request_after)
+    for part in body_parts:
+        await communicator.send_input({"type": "http.request", "body": part, "more_body": True})
     await communicator.send_input({"type": "http.request", "body": b""})
     start = await communicator.receive_output(OUTPUT_TIMEOUT)
     assert start["type"] == "http.response.start"
@@ -293,6 +298,12 @@ async def test_a_connect_that_does_not_accept_gets_an_answer_and_a_log_line(
         if status == 503:
             assert response.headers[b"retry-after"] == b"5"
     assert logged in caplog.messages
+
+
+async def test_a_request_in_parts_gets_one_stream_at_its_end(alice):
+    async with open_stream(user=alice, body_parts=[b"a body", b"in parts"]) as stream:
+        await stream.next_frame("notifications.state")
+        assert await stream.receive_nothing()  # not a second response
 
 
 async def test_a_slow_request_still_gets_its_stream(alice, monkeypatch):
