@@ -3,6 +3,8 @@
 import asyncio
 import contextlib
 import json
+import logging
+import re
 
 import pytest
 from channels.db import database_sync_to_async
@@ -12,6 +14,9 @@ from prometheus_client import REGISTRY
 from notifications import services
 from notifications.consumers import NotificationStreamConsumer
 from realtime import hub
+from realtime.consumers import MAX_QUEUED_EVENTS
+from realtime.envelope import encode
+from realtime.hub import LayerUnavailable
 from realtime.testing.contract import protocol
 from realtime.testing.fixtures import session_cookie
 
@@ -74,10 +79,13 @@ class Stream:
 
 
 @contextlib.asynccontextmanager
-async def open_stream(path=URL, user=None, headers=(), method="GET", request_after=0.0):
+async def open_stream(
+    path=URL, user=None, headers=(), method="GET", request_after=0.0, body_parts=()
+):
     """A GET of `path` as `user` (a session cookie) through the project's application,
     exactly as daphne would pass it; the client leaves at the end. The request's
-    http.request message comes `request_after` seconds after the connection."""
+    http.request message comes `request_after` seconds after the connection, after one
+    message for each of `body_parts`."""
     from config.asgi import application
 
     path, _, query = path.partition("?")
@@ -104,6 +112,8 @@ async def open_stream(path=URL, user=None, headers=(), method="GET", request_aft
     if request_after:
         assert not communicator.future.done()  # the application starts, then waits
         await asyncio.sleep(request_after)
+    for part in body_parts:
+        await communicator.send_input({"type": "http.request", "body": part, "more_body": True})
     await communicator.send_input({"type": "http.request", "body": b""})
     start = await communicator.receive_output(OUTPUT_TIMEOUT)
     assert start["type"] == "http.response.start"
@@ -114,7 +124,8 @@ async def open_stream(path=URL, user=None, headers=(), method="GET", request_aft
         await communicator.wait(OUTPUT_TIMEOUT)  # the consumer has stopped (and left the hub)
 
 
-async def test_a_signed_in_user_gets_an_event_stream_that_starts_with_the_state(alice):
+async def test_a_signed_in_user_gets_an_event_stream_that_starts_with_the_state(alice, caplog):
+    caplog.set_level(logging.INFO, logger="realtime")
     await notify(alice, "one")
     async with open_stream(user=alice) as stream:
         assert stream.status == 200
@@ -125,23 +136,29 @@ async def test_a_signed_in_user_gets_an_event_stream_that_starts_with_the_state(
         event_id, state = await stream.next_frame("notifications.state")
         assert (state["unread"], state["missed"]) == (1, [])
         assert event_id == str(state["latest_id"])
+        assert f"stream open {URL} user=alice" in caplog.messages
+    assert f"stream closed {URL}" in caplog.messages
 
 
-async def test_anonymous_requests_are_refused_not_streamed():
+async def test_anonymous_requests_are_refused_not_streamed(caplog):
+    caplog.set_level(logging.INFO, logger="realtime")
     async with open_stream() as response:
         assert response.status == 403
         assert b"text/event-stream" not in response.headers.get(b"content-type", b"")
-        assert "Sign in" in await response.until_end()
+        assert await response.until_end() == "Sign in first.\n"
+    assert f"stream refused {URL} user=anonymous" in caplog.messages
 
 
 async def test_a_post_is_refused(alice):
     async with open_stream(user=alice, method="POST") as response:
         assert (response.status, response.headers[b"allow"]) == (405, b"GET")
+        assert await response.until_end() == "Use GET.\n"
 
 
 async def test_a_host_outside_allowed_hosts_is_refused(alice):
     async with open_stream(user=alice, headers=[(b"host", b"evil.example")]) as response:
         assert response.status == 400
+        assert await response.until_end() == "Bad Request\n"
 
 
 async def test_only_the_users_own_notifications_are_streamed(alice, bob):
@@ -164,10 +181,12 @@ async def test_only_the_users_own_notifications_are_streamed(alice, bob):
         assert (event_id, frame["notification"]["id"]) == (str(private.id), private.id)
 
 
-async def test_a_page_rendered_for_another_user_gets_no_stream(alice, bob):
+async def test_a_page_rendered_for_another_user_gets_no_stream(alice, bob, caplog):
     """Its tab outlived a log-out and someone else signed in (realtime/sessions.py)."""
     async with open_stream(f"{URL}?user={bob.pk}", alice) as response:
         assert response.status == 409
+        assert await response.until_end() == "Signed in as someone else: reload the page.\n"
+    assert f"stream refused {URL} user=alice: the page is another user's" in caplog.messages
     async with open_stream(f"{URL}?user={alice.pk}", alice) as stream:
         assert stream.status == 200
 
@@ -187,6 +206,31 @@ async def test_a_reconnect_resumes_from_last_event_id(alice):
         assert [n["title"] for n in state["missed"]] == ["missed 1", "missed 2"]
 
 
+async def test_a_frame_without_a_notification_has_no_event_id(alice):
+    """An event without an id leaves the browser's Last-Event-ID as it was."""
+    async with open_stream(user=alice) as stream:
+        await stream.next_frame("notifications.state")
+        await notify(alice, "one")
+        await stream.next_frame("notifications.new")
+        await mark_read(alice)
+        assert (
+            await stream.next_block() == 'data: {"type":"notifications.read","ids":null,"unread":0}'
+        )
+
+
+async def test_a_frame_that_comes_during_connect_follows_the_state(alice, monkeypatch):
+    connect = NotificationStreamConsumer.connect
+
+    async def connect_as_a_frame_arrives(consumer):
+        await consumer.deliver({"text": encode("notifications.read", ids=None, unread=0)})
+        await connect(consumer)
+
+    monkeypatch.setattr(NotificationStreamConsumer, "connect", connect_as_a_frame_arrives)
+    async with open_stream(user=alice) as stream:
+        assert (await stream.next_event())[1]["type"] == "notifications.state"
+        assert (await stream.next_event())[1]["type"] == "notifications.read"
+
+
 async def test_a_bad_last_event_id_is_no_cursor(alice):
     await notify(alice, "one")
     junk = [(b"last-event-id", "²".encode())]
@@ -203,6 +247,63 @@ async def test_keep_alive_comments_then_the_stream_ends_after_its_lifetime(alice
         assert await stream.next_block() == ": keep-alive"
         rest = await stream.until_end()  # it ends by itself; the browser reconnects
         assert set(rest.split("\n\n")) <= {": keep-alive", ""}
+
+
+async def test_the_stream_ends_at_its_lifetime_not_at_the_next_keep_alive(alice, monkeypatch):
+    monkeypatch.setattr(NotificationStreamConsumer, "keepalive_seconds", 0.05)
+    monkeypatch.setattr(NotificationStreamConsumer, "max_seconds", 2.0)
+    async with open_stream(user=alice) as stream:
+        await stream.next_frame("notifications.state")
+        assert await stream.next_block() == ": keep-alive"
+        monkeypatch.setattr(NotificationStreamConsumer, "keepalive_seconds", 3600.0)
+        await notify(alice, "after a keep-alive")
+        await stream.next_frame("notifications.new")  # a keep-alive did not end it
+        rest = await stream.until_end()  # within its lifetime, not an hour later
+        assert set(rest.split("\n\n")) <= {": keep-alive", ""}
+
+
+async def refuse(consumer):
+    pass  # returns without accept()
+
+
+async def crash(consumer):
+    raise RuntimeError("a bug")
+
+
+async def lose_the_layer(consumer):
+    raise LayerUnavailable("Redis is down")
+
+
+@pytest.mark.parametrize(
+    ("connect", "status", "body", "logged"),
+    [
+        (refuse, 403, "Not allowed.\n", f"stream refused {URL} user=alice"),
+        (crash, 500, "Server error.\n", f"stream crash {URL}"),
+        (
+            lose_the_layer,
+            503,
+            "Try again shortly.\n",
+            f"stream refused {URL}: channel layer unreachable (Redis is down)",
+        ),
+    ],
+)
+async def test_a_connect_that_does_not_accept_gets_an_answer_and_a_log_line(
+    alice, monkeypatch, caplog, connect, status, body, logged
+):
+    caplog.set_level(logging.INFO, logger="realtime")
+    monkeypatch.setattr(NotificationStreamConsumer, "connect", connect)
+    async with open_stream(user=alice) as response:
+        assert response.status == status
+        assert await response.until_end() == body
+        if status == 503:
+            assert response.headers[b"retry-after"] == b"5"
+    assert logged in caplog.messages
+
+
+async def test_a_request_in_parts_gets_one_stream_at_its_end(alice):
+    async with open_stream(user=alice, body_parts=[b"a body", b"in parts"]) as stream:
+        await stream.next_frame("notifications.state")
+        assert await stream.receive_nothing()  # not a second response
 
 
 async def test_a_slow_request_still_gets_its_stream(alice, monkeypatch):
@@ -229,21 +330,52 @@ async def test_the_stream_ends_when_the_hub_loses_the_channel_layer(alice):
         await stream.until_end()  # fails unless the response ends
 
 
-async def test_logging_out_ends_the_stream(alice):
+async def test_a_stream_too_far_behind_on_events_ends_so_the_browser_resumes(alice, caplog):
+    async with open_stream(user=alice) as stream:
+        await stream.next_frame("notifications.state")
+        [consumer] = hub.get_hub().sockets()
+        for _ in range(MAX_QUEUED_EVENTS + 1):  # faster than it can take them
+            consumer.deliver_event({"type": "stream.tick"})
+        await stream.until_end()  # fails unless the response ends
+    assert f"stream {URL}: {MAX_QUEUED_EVENTS} events behind, ending" in caplog.messages
+
+
+async def test_a_stream_the_hub_cannot_deliver_to_is_named_in_the_log(alice, monkeypatch, caplog):
+    async def broken(consumer, message):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(NotificationStreamConsumer, "deliver", broken)
+    async with open_stream(user=alice) as stream:
+        await stream.next_frame("notifications.state")
+        [consumer] = hub.get_hub().sockets()
+        await notify(alice, "not delivered")
+        async with asyncio.timeout(OUTPUT_TIMEOUT):
+            while not any(message.startswith("hub could not") for message in caplog.messages):
+                await asyncio.sleep(0.01)
+    assert f"hub could not deliver to {consumer.socket_id}" in caplog.messages
+    assert re.fullmatch("[0-9a-f]{32}", consumer.socket_id)
+
+
+async def test_logging_out_ends_the_stream(alice, caplog):
     from realtime.sessions import end_sessions
 
+    caplog.set_level(logging.INFO, logger="realtime")
     async with open_stream(user=alice) as stream:
         await stream.next_frame("notifications.state")
         await database_sync_to_async(end_sessions)(alice.pk, "logged out")
         await stream.until_end()  # fails unless the response ends
+    assert f"stream closed {URL}: logged out" in caplog.messages
 
 
-async def test_streams_count_towards_the_users_cap(alice, settings):
+async def test_streams_count_towards_the_users_cap(alice, settings, caplog):
     settings.REALTIME = {**settings.REALTIME, "MAX_SOCKETS_PER_USER": 1}
     async with open_stream(user=alice) as first:
         await first.next_frame("notifications.state")
-        async with open_stream(user=alice) as second:
-            assert second.status == 429
+        for _ in range(2):  # a refused one takes no place, and gives none back
+            async with open_stream(user=alice) as second:
+                assert (second.status, second.headers[b"retry-after"]) == (429, b"5")
+                assert await second.until_end() == "Too many connections open.\n"
+    assert f"stream refused {URL} user=alice: too many open" in caplog.messages
     async with open_stream(user=alice) as again:  # the first one's place was given back
         assert again.status == 200
 
@@ -265,6 +397,9 @@ async def test_an_open_stream_and_its_frames_are_counted_in_the_metrics(alice):
 
     open_before = await sample("realtime_streams_open", opened)
     sent_before = await sample("realtime_frames_sent_total", sent)
+    async with open_stream() as refused:  # anonymous: never started, never counted
+        assert refused.status == 403
+    assert await sample("realtime_streams_open", opened) == open_before
     async with open_stream(user=alice) as stream:
         await stream.next_frame("notifications.state")
         await notify(alice, "counted")

@@ -61,6 +61,13 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.redis)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _asgi_application_loaded():
+    """config.asgi sets Django up again, which applies settings.LOGGING again and drops the
+    root logger's handlers: imported inside a test, it would take that test's caplog away."""
+    import config.asgi  # noqa: F401
+
+
 @pytest.fixture(autouse=True)
 def _fresh_channel_layer():
     """Each test gets its own channel layer: a Redis layer binds locks to the event loop

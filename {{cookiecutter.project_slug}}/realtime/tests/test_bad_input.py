@@ -30,6 +30,12 @@ def test_parse_id_takes_only_plain_digits_in_the_bigint_range(text, expected):
     assert parse_id(text) == expected
 
 
+@pytest.mark.parametrize("pk", ["1", str(MAX_ID)])
+def test_the_id_path_converter_matches_every_id_a_bigint_holds(pk):
+    converter = IdConverter()
+    assert converter.to_url(converter.to_python(pk)) == pk
+
+
 @pytest.mark.parametrize("pk", ["0", str(MAX_ID + 1), str(2**76)])
 def test_the_id_path_converter_does_not_match_an_id_out_of_range(pk):
     with pytest.raises(ValueError):  # the URL resolver's "no match": a 404

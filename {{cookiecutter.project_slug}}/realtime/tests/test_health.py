@@ -3,9 +3,11 @@
 import asyncio
 
 import pytest
+from channels.layers import get_channel_layer
 from django.test import AsyncClient
 
 from config.layers import redis_layer
+from realtime import health
 
 
 @pytest.mark.asyncio
@@ -25,6 +27,37 @@ async def test_ok_with_the_database_and_the_in_memory_layer(settings):
     assert "ChannelLayerRoundTrip(alias='default'): OK" in body
     assert not response.cookies  # no session, no CSRF cookie: nothing to keep per probe
     assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db
+async def test_503_without_a_channel_layer_and_the_probe_says_so(settings):
+    settings.CHANNEL_LAYERS = {}
+    response = await AsyncClient().get("/health/")
+    assert response.status_code == 503
+    unavailable = "ChannelLayerRoundTrip(alias='default'): Unavailable: "
+    assert unavailable + "No channel layer is configured." in response.content.decode()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db
+async def test_a_layer_that_does_not_answer_fails_within_the_probes_budget(monkeypatch):
+    """The probe gives up on its own (not the library's longer timeout), says so, and
+    the next probe starts on a new channel."""
+    monkeypatch.setattr(health, "PROBE_SECONDS", 0.1)
+    layer = get_channel_layer()
+    answer = layer.receive
+
+    async def no_answer(channel):
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(layer, "receive", no_answer)
+    client = AsyncClient()
+    response = await client.get("/health/")
+    assert response.status_code == 503
+    assert "Unavailable: channel layer: TimeoutError" in response.content.decode()
+    monkeypatch.setattr(layer, "receive", answer)  # it answers again
+    assert (await client.get("/health/")).status_code == 200
 
 
 @pytest.mark.asyncio
@@ -66,10 +99,13 @@ async def test_503_once_any_shard_of_the_layer_is_stopped(settings, own_shards, 
     settings.CHANNEL_LAYERS = {"default": redis_layer(urls, flavor, prefix="health")}
     client = AsyncClient()
     assert await healthy_again(client)
-    for server in servers:
+    for number, server in enumerate(servers, start=1):
         server.stop()
         response = await client.get("/health/")
         assert response.status_code == 503, f"shard on port {server.port} stopped"
-        assert "ConnectionError" in response.content.decode()
+        body = response.content.decode()
+        # The shard the round trip goes through fails it; another is named by its place.
+        said = [f"channel layer shard {number}: ConnectionError", "channel layer: ConnectionError"]
+        assert any(line in body for line in said), body
         server.start()
         assert await healthy_again(client)

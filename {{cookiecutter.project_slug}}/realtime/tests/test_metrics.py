@@ -6,6 +6,7 @@ import pytest
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
+from django.db import DatabaseError
 from django.test import AsyncClient, Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
@@ -126,3 +127,18 @@ def test_presence_rows_are_read_at_scrape_time(settings, alice):
     samples = parse(response.content.decode())
     assert value(samples, "realtime_presence_rows", state="fresh") == 1
     assert value(samples, "realtime_presence_rows", state="expired") == 1
+
+
+@pytest.mark.django_db
+def test_a_scrape_still_answers_when_presence_rows_cannot_be_counted(settings, monkeypatch, caplog):
+    settings.METRICS_TOKEN = TOKEN
+
+    def fail(**counts):
+        raise DatabaseError("database is locked")
+
+    monkeypatch.setattr(Presence.objects, "aggregate", fail)
+    response = Client().get("/metrics/", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200
+    assert b"realtime_sockets_open" in response.content
+    assert b"realtime_presence_rows" not in response.content
+    assert "metrics: presence rows not counted: database is locked" in caplog.messages

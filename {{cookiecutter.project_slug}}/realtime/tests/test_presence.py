@@ -1,8 +1,13 @@
+import asyncio
+import logging
+import threading
 from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import OperationalError, connection
+from django.urls import reverse
 from django.utils import timezone
 
 from realtime import presence
@@ -20,13 +25,14 @@ def test_a_user_counts_once_however_many_tabs(alice, bob):
     assert presence.counts(["room", "empty"]) == {"room": 2, "empty": 0}
 
 
-def test_leaving_reports_only_groups_the_user_left_entirely(alice):
+def test_leaving_reports_only_groups_the_user_left_entirely(alice, bob):
     presence.enter("room", alice, "tab-1")
     presence.enter("room", alice, "tab-2")
     presence.enter("other", alice, "tab-2")
+    presence.enter("room", bob, "bob-1")
     assert presence.leave("tab-2") == ["other"]  # still in "room" through tab-1
-    assert presence.leave("tab-1") == ["room"]
-    assert presence.members("room") == []
+    assert presence.leave("tab-1") == ["room"]  # left, though bob is still there
+    assert presence.members("room") == ["bob"]
 
 
 def test_rows_not_refreshed_within_the_ttl_stop_counting(alice, settings):
@@ -73,11 +79,66 @@ def test_purge_expired_tells_the_apps_which_groups_changed(alice, settings):
     assert told == [["room"]]
 
 
+def test_purge_keeps_a_row_its_socket_refreshed_after_the_purge_read_it(alice, settings):
+    presence.enter("room", alice, "tab-1")
+    stale = timezone.now() - timedelta(seconds=settings.REALTIME["PRESENCE_TTL_SECONDS"] + 1)
+    Presence.objects.update(last_seen=stale)
+    refreshed = []
+
+    def refresh_after_the_read(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.startswith("SELECT") and not refreshed:
+            refreshed.append(sql)
+            presence.refresh(["tab-1"])  # the hub of the socket's process, meanwhile
+        return result
+
+    with connection.execute_wrapper(refresh_after_the_read):
+        assert presence.purge() == ["room"]  # read as expired...
+    assert presence.members("room") == ["alice"]  # ...but not deleted once refreshed
+
+
+def test_purge_expired_logs_what_it_purged_and_each_receiver_that_failed(alice, settings, caplog):
+    from realtime.signals import presence_expired
+
+    caplog.set_level(logging.INFO, logger="realtime")
+    presence.enter("room", alice, "dead")
+    stale = timezone.now() - timedelta(seconds=settings.REALTIME["PRESENCE_TTL_SECONDS"] + 1)
+    Presence.objects.update(last_seen=stale)
+    told = []
+
+    def broken(sender, groups, **kwargs):
+        raise RuntimeError("a bug in an app")
+
+    def receiver(sender, groups, **kwargs):
+        told.append(groups)
+
+    presence_expired.connect(broken)
+    presence_expired.connect(receiver)
+    try:
+        presence.purge_expired()
+    finally:
+        presence_expired.disconnect(broken)
+        presence_expired.disconnect(receiver)
+    assert told == [["room"]]  # the other apps are still told
+    assert "presence purged expired rows in 1 groups" in caplog.messages
+    failed = (
+        f"presence_expired receiver {broken.__qualname__} failed: RuntimeError('a bug in an app')"
+    )
+    assert failed in caplog.messages
+
+
+def test_a_failed_purge_is_logged_and_left_to_the_next_round(monkeypatch, caplog):
+    def locked(limit=presence.PURGE_BATCH):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(presence, "purge", locked)
+    presence.purge_expired()  # raises nothing: the hub calls it again later
+    assert "presence purge failed: database is locked" in caplog.messages
+
+
 @pytest.mark.asyncio
 async def test_changes_that_come_while_one_is_announced_are_announced_together():
     """An idle group is told at once; changes made meanwhile wait and go out as one."""
-    import asyncio
-
     announced = []
     in_flight, finish = asyncio.Event(), asyncio.Event()
 
@@ -110,6 +171,27 @@ def test_entering_several_sockets_at_once_lists_each_as_it_came(alice, bob):
     assert Presence.objects.filter(user=alice).count() == 2
 
 
+class HeldWrites:
+    """presence.enter_many held in the database thread until `finish` is set; `writes`
+    lists each call's socket ids."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.writes, self.writing, self.finish = [], threading.Event(), threading.Event()
+        enter_many = presence.enter_many
+
+        def held_enter_many(entries):
+            self.writes.append([socket_id for _, _, socket_id in entries])
+            self.writing.set()
+            assert self.finish.wait(10)  # the write is still in the database thread...
+            return enter_many(entries)
+
+        monkeypatch.setattr(presence, "enter_many", held_enter_many)
+
+    async def started(self) -> None:
+        while not self.writing.is_set():
+            await asyncio.sleep(0.01)
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_sockets_arriving_during_a_presence_write_are_written_together_next(
@@ -117,31 +199,18 @@ async def test_sockets_arriving_during_a_presence_write_are_written_together_nex
 ):
     """A connection storm: one database call per burst, not one per socket; a socket
     arriving when nothing is being written is written at once."""
-    import asyncio
-    import threading
-
-    writes, writing, finish = [], threading.Event(), threading.Event()
-    enter_many = presence.enter_many
-
-    def held_enter_many(entries):
-        writes.append([socket_id for _, _, socket_id in entries])
-        writing.set()
-        assert finish.wait(10)  # the first write is still in the database thread...
-        return enter_many(entries)
-
-    monkeypatch.setattr(presence, "enter_many", held_enter_many)
+    held = HeldWrites(monkeypatch)
     first = asyncio.create_task(presence.aenter_and_list("room", alice, "tab-1"))
-    while not writing.is_set():
-        await asyncio.sleep(0.01)
-    assert writes == [["tab-1"]]  # not waiting for company
+    await held.started()
+    assert held.writes == [["tab-1"]]  # not waiting for company
     later = [  # ...when three more sockets connect
         asyncio.create_task(presence.aenter_and_list("room", user, f"tab-{n}"))
         for n, user in ((2, alice), (3, bob), (4, bob))
     ]
     await asyncio.sleep(0)
-    finish.set()
+    held.finish.set()
     results = await asyncio.gather(first, *later)
-    assert writes == [["tab-1"], ["tab-2", "tab-3", "tab-4"]]
+    assert held.writes == [["tab-1"], ["tab-2", "tab-3", "tab-4"]]
     assert results == [
         (True, ["alice"]),
         (False, ["alice"]),
@@ -149,16 +218,29 @@ async def test_sockets_arriving_during_a_presence_write_are_written_together_nex
         (False, ["alice", "bob"]),
     ]
     assert await presence.aenter_and_list("room", bob, "tab-5") == (False, ["alice", "bob"])
-    assert writes[-1] == ["tab-5"]  # the writer was done: the next socket is written at once
+    assert held.writes[-1] == ["tab-5"]  # the writer was done: the next socket is written at once
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_socket_given_up_while_waiting_does_not_hold_up_the_rest_of_its_burst(
+    alice, bob, monkeypatch
+):
+    held = HeldWrites(monkeypatch)
+    first = asyncio.create_task(presence.aenter_and_list("room", alice, "tab-1"))
+    await held.started()
+    gone = asyncio.create_task(presence.aenter_and_list("room", alice, "tab-2"))
+    stays = asyncio.create_task(presence.aenter_and_list("room", bob, "tab-3"))
+    await asyncio.sleep(0)
+    gone.cancel()  # its connect was cancelled (the client left) while it waited
+    held.finish.set()
+    results = await asyncio.wait_for(asyncio.gather(first, stays), 10)
+    assert results == [(True, ["alice"]), (True, ["alice", "bob"])]
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_a_failed_presence_write_fails_each_socket_of_its_burst(alice, bob, monkeypatch):
-    import asyncio
-
-    from django.db import OperationalError
-
     def failing(entries):
         raise OperationalError("database is locked")
 
@@ -200,3 +282,16 @@ async def test_a_consumer_entering_presence_learns_whether_its_user_just_arrived
     for socket in sockets:
         await socket.disconnect()
     assert await database_sync_to_async(presence.members)("room") == []
+
+
+def test_the_presence_admin_lists_connections_and_changes_none(client, django_user_model, alice):
+    client.force_login(django_user_model.objects.create_superuser("root", password="pw"))
+    presence.enter("chat.lobby", alice, "tab-1")
+    row = Presence.objects.get()
+    assert "tab-1" in client.get(reverse("admin:realtime_presence_changelist")).text
+    assert client.get(reverse("admin:realtime_presence_add")).status_code == 403
+    form = {"group": "chat.other", "socket_id": "tab-1", "user": alice.pk}
+    form |= {"last_seen_0": "2026-01-01", "last_seen_1": "00:00"}
+    response = client.post(reverse("admin:realtime_presence_change", args=[row.pk]), form)
+    assert response.status_code == 403
+    assert Presence.objects.get().group == "chat.lobby"
