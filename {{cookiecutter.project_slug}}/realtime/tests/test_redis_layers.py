@@ -137,11 +137,14 @@ def new_layer(urls, flavor):
 @pytest.mark.asyncio
 @pytest.mark.django_db  # runs it before the browser tests (see above): no database used
 @pytest.mark.parametrize("flavor", ["core", "pubsub"])
-async def test_send_reaches_process_and_worker_channels_across_two_shards(own_shards, flavor):
+@pytest.mark.parametrize("shards", [1, 2])
+async def test_send_reaches_process_and_worker_channels_on_one_or_two_shards(
+    own_shards, flavor, shards
+):
     """channel_layer.send(), which group_send does not cover: to a consumer's own
     channel (a reply), and to a worker's channel from one process after another
     (each `manage.py notify` is a new process)."""
-    urls = [server.url for server in own_shards(2)]
+    urls = [server.url for server in own_shards(shards)]
     receiver = new_layer(urls, flavor)
     try:
         for number in range(8):  # channels whose names hash to either shard
