@@ -25,6 +25,25 @@ def test_a_user_counts_once_however_many_tabs(alice, bob):
     assert presence.counts(["room", "empty"]) == {"room": 2, "empty": 0}
 
 
+def test_present_among_reads_only_the_group_asked_about(alice, bob):
+    presence.enter("other", alice, "tab-1")
+    presence.enter("room", bob, "tab-2")
+    assert presence.present_among("room", [alice.pk, bob.pk]) == {bob.pk}
+
+
+def test_the_busiest_groups_count_users_not_tabs_and_break_ties_by_name(
+    alice, bob, django_user_model
+):
+    carol = django_user_model.objects.create_user("carol")
+    for tab in ("tab-1", "tab-2", "tab-3"):
+        presence.enter("chat.a", alice, tab)  # one user, three tabs
+    presence.enter("chat.c", bob, "tab-4")
+    presence.enter("chat.b", carol, "tab-5")
+    presence.enter("chat.d", bob, "tab-6")
+    presence.enter("chat.d", carol, "tab-7")
+    assert presence.busiest("chat.", 3) == [("chat.d", 2), ("chat.a", 1), ("chat.b", 1)]
+
+
 def test_leaving_reports_only_groups_the_user_left_entirely(alice, bob):
     presence.enter("room", alice, "tab-1")
     presence.enter("room", alice, "tab-2")
