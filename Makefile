@@ -9,6 +9,9 @@ BIN := $(VENV)/bin
 DEMO_DIR := .demo
 DEMO_SLUG := realtime_django
 PORT ?= 8000
+# make test runs its bakes in this many processes: each waits on subprocesses (daphne,
+# Chromium, Redis, Postgres) much of the time, so two share two cores well.
+TEST_JOBS ?= 2
 
 .PHONY: demo demo-port test bench clean
 
@@ -29,7 +32,7 @@ demo: demo-port $(VENV)/.installed
 	$(MAKE) -C $(DEMO_DIR)/$(DEMO_SLUG) demo PORT=$(PORT)
 
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest tests --durations=30 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests -n $(TEST_JOBS) --dist worksteal --durations=30 $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py $(ARGS)
