@@ -3,6 +3,7 @@
 import asyncio
 
 import pytest
+import redis.asyncio as redis
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.utils.module_loading import import_string
@@ -162,6 +163,68 @@ async def test_send_reaches_process_and_worker_channels_on_one_or_two_shards(
         listening.cancel()
     finally:
         await receiver.flush()
+
+
+async def reads_from_redis(url: str) -> int:
+    """How many times Redis has been asked for a channel's messages so far."""
+    client = redis.Redis.from_url(url)
+    try:
+        stats = await client.info("commandstats")
+    finally:
+        await client.aclose()
+    return sum(stats.get(f"cmdstat_{read}", {}).get("calls", 0) for read in ("zpopmin", "bzpopmin"))
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db  # runs it before the browser tests (see above): no database used
+async def test_a_process_takes_its_backlog_from_redis_in_a_few_reads(own_redis):
+    """A process busy with many sockets must take its messages faster than one per Redis
+    round trip, or its backlog fills up to the capacity and group_send drops the rest
+    (make bench, 1,000 sockets in 250 rooms). 250 messages waiting for 50 of its sockets
+    and a group's 10 reach each socket in order, in a few reads."""
+    receiver, sender = new_layer([own_redis.url], "core"), new_layer([own_redis.url], "core")
+    channels = [await receiver.new_channel() for _ in range(50)]
+    for channel in channels[:10]:
+        await sender.group_add("backlog", channel)
+    for number in range(250):
+        await sender.send(channels[number % 50], {"type": "reply", "number": number})
+    await sender.group_send("backlog", {"type": "to.group"})
+    reads_before = await reads_from_redis(own_redis.url)
+    async with asyncio.timeout(10):
+        for index, channel in enumerate(channels):
+            numbers = [(await receiver.receive(channel))["number"] for _ in range(5)]
+            assert numbers == list(range(index, 250, 50))
+        for channel in channels[:10]:
+            assert (await receiver.receive(channel))["type"] == "to.group"
+    assert await reads_from_redis(own_redis.url) - reads_before <= 5
+    await receiver.flush()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db
+async def test_messages_read_for_a_closing_socket_still_reach_the_others(own_redis, monkeypatch):
+    """A socket that closes cancels its receive(); if that receive was reading a batch for
+    the whole process, the batch still reaches the other sockets."""
+    receiver, sender = new_layer([own_redis.url], "core"), new_layer([own_redis.url], "core")
+    closing, staying = await receiver.new_channel(), await receiver.new_channel()
+    for number in range(3):
+        await sender.send(staying, {"type": "reply", "number": number})
+    connection, read = receiver.connection(0), asyncio.Event()
+    redis_zpopmin = connection.zpopmin
+
+    async def reply_on_its_way(*args, **kwargs):
+        reply = await redis_zpopmin(*args, **kwargs)
+        read.set()
+        await asyncio.sleep(0.2)  # the reply still travelling when the socket closes
+        return reply
+
+    monkeypatch.setattr(connection, "zpopmin", reply_on_its_way)
+    receiving = asyncio.create_task(receiver.receive(closing))
+    await read.wait()
+    receiving.cancel()
+    async with asyncio.timeout(10):
+        assert [(await receiver.receive(staying))["number"] for _ in range(3)] == [0, 1, 2]
+    await receiver.flush()
 
 
 def test_an_unknown_layer_flavor_is_refused():
