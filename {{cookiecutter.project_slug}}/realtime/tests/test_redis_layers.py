@@ -201,6 +201,23 @@ async def test_a_process_takes_its_backlog_from_redis_in_a_few_reads(own_redis):
 
 
 @pytest.mark.asyncio
+@pytest.mark.django_db  # runs it before the browser tests (see above): no database used
+async def test_an_idle_process_waits_in_redis_instead_of_asking_again_and_again(own_redis):
+    """With nothing waiting, a process's read blocks in Redis until a message comes: two
+    reads (the batch that finds nothing, the blocking one), not a loop of them."""
+    receiver, sender = new_layer([own_redis.url], "core"), new_layer([own_redis.url], "core")
+    channel = await receiver.new_channel()
+    reads_before = await reads_from_redis(own_redis.url)
+    receiving = asyncio.create_task(receiver.receive(channel))
+    await asyncio.sleep(0.5)
+    assert await reads_from_redis(own_redis.url) - reads_before <= 2
+    await sender.send(channel, {"type": "reply"})
+    async with asyncio.timeout(5):
+        assert (await receiving)["type"] == "reply"
+    await receiver.flush()
+
+
+@pytest.mark.asyncio
 @pytest.mark.django_db
 async def test_messages_read_for_a_closing_socket_still_reach_the_others(own_redis, monkeypatch):
     """A socket that closes cancels its receive(); if that receive was reading a batch for
