@@ -50,6 +50,12 @@ async def test_behind_a_tls_proxy_the_scheme_comes_from_x_forwarded_proto(settin
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     assert await handshake("https://testserver", x_forwarded_proto="https")
     assert not await handshake("http://testserver", x_forwarded_proto="https")
+    # A page the proxy served over plain HTTP: its origin is http, and an https one is not it.
+    assert await handshake("http://testserver", x_forwarded_proto="http")
+    assert not await handshake("https://testserver", x_forwarded_proto="http")
+    # Proxies in a chain each add theirs: the first is the browser's, as Django reads it.
+    assert await handshake("https://testserver", x_forwarded_proto="https,http")
+    assert not await handshake("http://testserver", x_forwarded_proto="https,http")
 
 
 async def test_a_configured_origin_is_accepted(settings):
