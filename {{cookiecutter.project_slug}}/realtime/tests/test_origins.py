@@ -75,6 +75,52 @@ async def test_a_missing_or_malformed_origin_is_refused(origin):
     assert not await handshake(origin)
 
 
+async def test_a_misconfigured_allowed_origin_does_not_let_a_missing_origin_in(settings):
+    """An entry without its scheme is not an origin: a client sending no Origin at all (a
+    script, not a browser page) must not match it."""
+    settings.WEBSOCKET_ALLOWED_ORIGINS = ["app.example.com"]
+    assert not await handshake(None)
+    assert not await handshake("app.example.com")
+
+
+async def test_the_sites_own_origin_on_a_port_is_accepted():
+    assert await handshake("http://testserver:8000", host="testserver:8000")
+    assert not await handshake("http://testserver:8000", host="testserver:8001")
+
+
+@pytest.mark.parametrize("host", ["localhost:8000", "app.localhost", "127.0.0.1:8000", "[::1]:8000"])
+async def test_in_debug_without_allowed_hosts_the_local_addresses_are_the_sites_own(
+    settings, host
+):
+    """As Django serves pages then: `runserver` with DEBUG and no ALLOWED_HOSTS."""
+    settings.DEBUG, settings.ALLOWED_HOSTS = True, []
+    assert await handshake(f"http://{host}", host=host)
+
+
+async def test_local_addresses_are_refused_outside_debug_or_once_allowed_hosts_are_set(settings):
+    """A page on localhost (DNS rebinding, or a local program's page) is not the site's
+    when Django would not serve it either."""
+    settings.DEBUG, settings.ALLOWED_HOSTS = False, []
+    assert not await handshake("http://localhost:8000", host="localhost:8000")
+    settings.DEBUG, settings.ALLOWED_HOSTS = True, ["example.com"]
+    assert not await handshake("http://localhost:8000", host="localhost:8000")
+
+
+async def raw_handshake(headers: list[tuple[bytes, bytes]]) -> bool:
+    communicator = WebsocketCommunicator(SameOriginValidator(Accepts.as_asgi()), "/ws/", headers)
+    connected, _ = await communicator.connect()
+    await communicator.disconnect()
+    return connected
+
+
+async def test_a_handshake_without_host_or_with_undecodable_headers_is_refused_not_an_error():
+    """Anyone can send any bytes: a missing Host or an Origin that is not UTF-8 is
+    refused like any other stranger, not a server error."""
+    assert not await raw_handshake([(b"origin", b"http://testserver")])
+    assert not await raw_handshake([(b"host", b"testserver"), (b"origin", b"http://t\xe9st")])
+    assert not await raw_handshake([(b"host", b"t\xe9st"), (b"origin", b"http://t\xe9st")])
+
+
 def test_normalize():
     assert normalize("https://Example.com:443") == "https://example.com"
     assert normalize("http://example.com:8000") == "http://example.com:8000"
@@ -95,5 +141,25 @@ async def test_the_projects_application_checks_the_whole_origin(caplog):
         await communicator.disconnect()
         return " ".join(r.getMessage() for r in caplog.records if r.name == "realtime")
 
-    assert "is not this site's" in await connect("http://testserver:8080")
+    assert await connect("http://testserver:8080") == (
+        "ws refused /ws/origin-probe/: origin 'http://testserver:8080' is not this site's"
+        " (http://testserver)"
+    )
     assert "no such endpoint" in await connect("http://testserver")
+
+
+async def test_the_refusal_log_line_is_bounded(caplog):
+    """A client chooses the path and Origin: the log keeps at most 200 characters of each."""
+    caplog.set_level(logging.INFO, logger="realtime")
+    path, origin = "/ws/" + "p" * 300, "http://" + "o" * 300
+    communicator = WebsocketCommunicator(
+        SameOriginValidator(Accepts.as_asgi()),
+        path,
+        [(b"host", b"testserver"), (b"origin", origin.encode())],
+    )
+    assert not (await communicator.connect())[0]
+    await communicator.disconnect()
+    [line] = [r.getMessage() for r in caplog.records if r.name == "realtime"]
+    assert line == f"ws refused {path[:200]}: origin {origin[:200]!r} is not this site's" + (
+        " (http://testserver)"
+    )
