@@ -22,12 +22,15 @@ class Accepts(AsyncWebsocketConsumer):
         await self.accept()
 
 
-async def handshake(origin: str | None, host: str = "testserver", **extra_headers) -> bool:
+async def handshake(
+    origin: str | None, host: str = "testserver", scheme: str = "ws", **extra_headers
+) -> bool:
     headers = [(b"host", host.encode())]
     if origin is not None:
         headers.append((b"origin", origin.encode()))
     headers += [(name.replace("_", "-").encode(), v.encode()) for name, v in extra_headers.items()]
     communicator = WebsocketCommunicator(SameOriginValidator(Accepts.as_asgi()), "/ws/", headers)
+    communicator.scope["scheme"] = scheme  # the ASGI spec's ws, or wss over TLS
     connected, _ = await communicator.connect()
     await communicator.disconnect()
     return connected
@@ -44,6 +47,11 @@ async def test_another_port_on_the_same_host_is_refused():
 
 async def test_another_scheme_on_the_same_host_is_refused():
     assert not await handshake("https://testserver")
+
+
+async def test_over_a_tls_socket_without_a_proxy_the_sites_origin_is_https():
+    assert await handshake("https://testserver", scheme="wss")
+    assert not await handshake("http://testserver", scheme="wss")
 
 
 async def test_behind_a_tls_proxy_the_scheme_comes_from_x_forwarded_proto(settings):
