@@ -96,10 +96,10 @@ async def test_the_sites_own_origin_on_a_port_is_accepted():
     assert not await handshake("http://testserver:8000", host="testserver:8001")
 
 
-@pytest.mark.parametrize("host", ["localhost:8000", "app.localhost", "127.0.0.1:8000", "[::1]:8000"])
-async def test_in_debug_without_allowed_hosts_the_local_addresses_are_the_sites_own(
-    settings, host
-):
+@pytest.mark.parametrize(
+    "host", ["localhost:8000", "app.localhost", "127.0.0.1:8000", "[::1]:8000"]
+)
+async def test_in_debug_without_allowed_hosts_the_local_addresses_are_the_sites_own(settings, host):
     """As Django serves pages then: `runserver` with DEBUG and no ALLOWED_HOSTS."""
     settings.DEBUG, settings.ALLOWED_HOSTS = True, []
     assert await handshake(f"http://{host}", host=host)
@@ -156,18 +156,26 @@ async def test_the_projects_application_checks_the_whole_origin(caplog):
     assert "no such endpoint" in await connect("http://testserver")
 
 
-async def test_the_refusal_log_line_is_bounded(caplog):
-    """A client chooses the path and Origin: the log keeps at most 200 characters of each."""
+async def test_the_refusal_log_line_is_bounded_and_shows_a_missing_origin_as_empty(caplog):
+    """A client chooses the path and Origin: the log keeps at most 200 characters of each,
+    and a handshake without an Origin is logged with an empty one, not a made-up one."""
     caplog.set_level(logging.INFO, logger="realtime")
+
+    async def refusal(path: str, origin: str | None) -> str:
+        caplog.clear()
+        headers = [(b"host", b"testserver")]
+        if origin is not None:
+            headers.append((b"origin", origin.encode()))
+        communicator = WebsocketCommunicator(SameOriginValidator(Accepts.as_asgi()), path, headers)
+        assert not (await communicator.connect())[0]
+        await communicator.disconnect()
+        [line] = [r.getMessage() for r in caplog.records if r.name == "realtime"]
+        return line
+
     path, origin = "/ws/" + "p" * 300, "http://" + "o" * 300
-    communicator = WebsocketCommunicator(
-        SameOriginValidator(Accepts.as_asgi()),
-        path,
-        [(b"host", b"testserver"), (b"origin", origin.encode())],
+    assert await refusal(path, origin) == (
+        f"ws refused {path[:200]}: origin {origin[:200]!r} is not this site's (http://testserver)"
     )
-    assert not (await communicator.connect())[0]
-    await communicator.disconnect()
-    [line] = [r.getMessage() for r in caplog.records if r.name == "realtime"]
-    assert line == f"ws refused {path[:200]}: origin {origin[:200]!r} is not this site's" + (
-        " (http://testserver)"
+    assert await refusal("/ws/", None) == (
+        "ws refused /ws/: origin '' is not this site's (http://testserver)"
     )
