@@ -127,6 +127,8 @@ def test_presence_rows_are_read_at_scrape_time(settings, alice):
     samples = parse(response.content.decode())
     assert value(samples, "realtime_presence_rows", state="fresh") == 1
     assert value(samples, "realtime_presence_rows", state="expired") == 1
+    # Described like the other metrics, for whoever reads the scrape or builds a dashboard.
+    assert b"# HELP realtime_presence_rows Presence rows in the database.\n" in response.content
 
 
 @pytest.mark.django_db

@@ -71,14 +71,21 @@ async def test_the_bare_force_disconnect_event_closes_with_session_ended(alice, 
 
 
 @pytest.mark.parametrize("change", ["deactivate", "password"])
-async def test_deactivation_or_a_new_password_closes_the_users_sockets(alice, change):
-    socket = await open_socket(alice)
-    if change == "deactivate":
-        alice.is_active = False
-    else:
-        alice.set_password("a new password")
-    await database_sync_to_async(alice.save)()
-    assert await closed_with(socket) == SESSION_ENDED
+async def test_deactivation_or_a_new_password_closes_the_users_sockets(alice, change, caplog):
+    """Whether the save writes every field or only the one changed (update_fields)."""
+    for update_fields in (None, ["is_active" if change == "deactivate" else "password"]):
+        caplog.clear()
+        socket = await open_socket(alice)
+        if change == "deactivate":
+            alice.is_active, reason = False, "account deactivated"
+        else:
+            alice.set_password(f"a new password {update_fields}")
+            reason = "password changed"
+        await database_sync_to_async(alice.save)(update_fields=update_fields)
+        assert await closed_with(socket) == SESSION_ENDED
+        assert f"ws closed /: {reason}" in [r.getMessage() for r in caplog.records]  # says why
+        alice.is_active = True
+        await database_sync_to_async(alice.save)()
 
 
 async def test_other_saves_of_the_user_leave_the_sockets_open(alice):
