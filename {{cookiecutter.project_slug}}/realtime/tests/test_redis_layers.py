@@ -219,6 +219,22 @@ async def test_an_idle_process_waits_in_redis_instead_of_asking_again_and_again(
 
 @pytest.mark.asyncio
 @pytest.mark.django_db
+async def test_a_read_from_a_redis_that_is_down_fails_its_receive_and_nothing_else(
+    own_redis, caplog
+):
+    """The consumer's receive() gets the connection error (Channels then closes the socket
+    and the browser reconnects); no second error is logged from inside the event loop."""
+    receiver = new_layer([own_redis.url], "core")
+    channel = await receiver.new_channel()
+    own_redis.stop()
+    with pytest.raises(redis.ConnectionError):
+        await receiver.receive(channel)
+    await asyncio.sleep(0.1)
+    assert [record.getMessage() for record in caplog.records if record.name == "asyncio"] == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db
 async def test_messages_read_for_a_closing_socket_still_reach_the_others(own_redis, monkeypatch):
     """A socket that closes cancels its receive(); if that receive was reading a batch for
     the whole process, the batch still reaches the other sockets."""
