@@ -401,3 +401,80 @@ async def test_a_redis_that_stops_answering_gets_the_sockets_closed(settings):
         assert closed == {"type": "websocket.close", "code": SERVICE_RESTART}
         await socket.disconnect()
 
+
+
+class ReconnectingProxy:
+    """A TCP proxy in front of a Redis that keeps its clients' connections when the Redis
+    behind it restarts (as a managed Redis's endpoint or a sidecar proxy does): a client
+    notices nothing but the new server's replies."""
+
+    def __init__(self, redis_port):
+        self.redis_port = redis_port
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return f"redis://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/0"
+
+    def stop(self):
+        self.server.close()
+
+    async def _serve(self, reader, writer):
+        upstream, pump = None, None
+        try:
+            while data := await reader.read(65536):
+                if pump is None or pump.done():  # the Redis behind went away: dial again
+                    up_reader, upstream = await asyncio.open_connection(
+                        "127.0.0.1", self.redis_port
+                    )
+                    pump = asyncio.create_task(self._pump(up_reader, writer))
+                upstream.write(data)
+                await upstream.drain()
+        finally:
+            if pump is not None:
+                pump.cancel()
+                upstream.close()
+            writer.close()
+
+    async def _pump(self, up_reader, writer):
+        while data := await up_reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+
+
+async def test_a_redis_restarted_behind_a_proxy_closes_the_sockets(settings, own_redis, caplog):
+    """A Redis restarted behind an address that stays up (a proxy, a managed Redis's
+    endpoint): no connection breaks and nothing fails, but the new Redis has forgotten
+    every group. The hub sees its new run_id and closes its sockets, so browsers resume;
+    while the same Redis stays up it closes nothing."""
+    proxy = ReconnectingProxy(own_redis.port)
+    url = await proxy.start()
+    try:
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": f"{__name__}.InMemoryLayerWithHosts",
+                "CONFIG": {"hosts": [url]},
+            }
+        }
+        settings.REALTIME = {**settings.REALTIME, "KEEPALIVE_SECONDS": 0.25}
+        (socket,) = await open_sockets(RoomListener, 1)
+        await asyncio.sleep(1)  # the hub's first look at the Redis, and a few more
+        own_redis.stop()  # blocks the event loop: no keep-alive falls into the outage
+        own_redis.start()
+        closed = await socket.receive_output(timeout=10)
+        assert closed == {"type": "websocket.close", "code": SERVICE_RESTART}
+        # a browser reconnects before the server has seen the old socket go; the hub
+        # watches on for it, and closes it too at the next restart
+        (again,) = await open_sockets(RoomListener, 1)
+        await socket.disconnect()
+        await asyncio.sleep(1)
+        own_redis.stop()
+        own_redis.start()
+        closed = await again.receive_output(timeout=10)
+        assert closed == {"type": "websocket.close", "code": SERVICE_RESTART}
+        assert [r.getMessage() for r in caplog.records if "closing" in r.getMessage()] == [
+            "Redis restarted; frames sent meanwhile were lost: closing 1 sockets",
+            "Redis restarted; frames sent meanwhile were lost: closing 1 sockets",
+        ]
+        await again.disconnect()
+    finally:
+        proxy.stop()
