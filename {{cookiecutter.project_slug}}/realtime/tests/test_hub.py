@@ -402,7 +402,6 @@ async def test_a_redis_that_stops_answering_gets_the_sockets_closed(settings):
         await socket.disconnect()
 
 
-
 class ReconnectingProxy:
     """A TCP proxy in front of a Redis that keeps its clients' connections when the Redis
     behind it restarts (as a managed Redis's endpoint or a sidecar proxy does): a client

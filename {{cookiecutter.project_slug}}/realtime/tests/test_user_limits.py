@@ -10,10 +10,9 @@ from limits.errors import StorageError
 from limits.util import WindowStats
 from redis import Redis
 
-from realtime import consumers
+from realtime import consumers, ratelimit
 from realtime.consumers import TOO_MANY_SOCKETS, RealtimeConsumer, handles
 from realtime.envelope import Inbound
-from realtime import ratelimit
 from realtime.ratelimit import socket_cap, user_budget_refusal
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -179,21 +178,24 @@ async def test_an_unreachable_budget_store_allows_messages_with_one_log_line(lim
     assert len([r for r in caplog.records if "budget store unreachable" in r.message]) == 1
 
 
-async def test_each_outage_of_the_budget_store_gets_one_log_line(limits, alice, monkeypatch, caplog):
+async def test_each_outage_of_the_budget_store_gets_one_log_line(
+    limits, alice, monkeypatch, caplog
+):
     """Up, down for three messages, up, down again: two warnings, one per outage."""
     key = f"user:{alice.pk}"
     assert await user_budget_refusal(key) is None  # the store works: the limiter exists
     limiter = ratelimit._limiter()
     hit = limiter.hit
-    down = False
+    store = {"down": False}
 
     async def hit_or_fail(item, user_key):
-        if down:
+        if store["down"]:
             raise StorageError(ConnectionError("Redis is down"))
         return await hit(item, user_key)
 
     monkeypatch.setattr(limiter, "hit", hit_or_fail)
     for down in (True, True, True, False, True, True):
+        store["down"] = down
         assert await user_budget_refusal(key) is None
     warnings = [r.getMessage() for r in caplog.records if "budget store" in r.getMessage()]
     assert warnings == ["user budget store unreachable, allowing messages: Redis is down"] * 2
