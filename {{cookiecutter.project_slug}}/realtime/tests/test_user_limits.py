@@ -227,3 +227,14 @@ async def test_the_budget_keys_in_redis_carry_the_configured_prefix(limits, redi
     finally:
         client.close()
     assert keys
+
+
+async def test_a_budget_refusal_says_when_the_window_frees_a_message(limits, alice, monkeypatch):
+    """Five messages 15 s into a minute of the budget's clock: the sixth is refused until
+    that minute ends, 45 s on (from then the sliding window counts them less and less)."""
+    now = 60 * 20_000_000 + 15.0
+    monkeypatch.setattr(time, "time", lambda: now)
+    key = f"user:{alice.pk}"
+    for _ in range(5):
+        assert await user_budget_refusal(key) is None
+    assert await user_budget_refusal(key) == 45.0
