@@ -1,14 +1,16 @@
 """The process hub (realtime/hub.py): one layer subscription per group per process."""
 
 import asyncio
+from socket import create_server
 
 import pytest
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.testing import WebsocketCommunicator
 
+from realtime import presence
 from realtime.broadcast import broadcast
 from realtime.consumers import RealtimeConsumer
-from realtime.hub import SERVICE_RESTART, get_hub
+from realtime.hub import SERVICE_RESTART, get_hub, redis_addresses
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db]
 
@@ -90,7 +92,7 @@ async def test_frames_broadcast_during_connect_arrive_after_connects_own_frames(
     await socket.disconnect()
 
 
-async def test_a_failing_socket_does_not_cost_the_others_their_frame(monkeypatch):
+async def test_a_failing_socket_does_not_cost_the_others_their_frame(monkeypatch, caplog):
     broken, healthy = await open_sockets(RoomListener, 2)
     members = get_hub().members["room"]
     broken_consumer = next(iter(members))
@@ -103,12 +105,17 @@ async def test_a_failing_socket_does_not_cost_the_others_their_frame(monkeypatch
 
     received = [await s.receive_nothing(timeout=0.5) for s in (broken, healthy)]
     assert received.count(True) == 1  # exactly the broken one got nothing
+    logged = [r for r in caplog.records if r.name == "realtime" and "deliver" in r.getMessage()]
+    assert [r.getMessage() for r in logged] == [
+        f"hub could not deliver to {broken_consumer.socket_id}"
+    ]
+    assert logged[0].exc_info[1].args == ("socket gone",)  # with its traceback
     for socket in (broken, healthy):
         await socket.disconnect()
 
 
 async def test_sockets_are_closed_for_a_reconnect_when_the_layer_is_unreachable(
-    settings, monkeypatch
+    settings, monkeypatch, caplog
 ):
     settings.REALTIME = {**settings.REALTIME, "KEEPALIVE_SECONDS": 0.05}
     sockets = await open_sockets(RoomListener, 2)
@@ -120,6 +127,11 @@ async def test_sockets_are_closed_for_a_reconnect_when_the_layer_is_unreachable(
     for socket in sockets:
         closed = await asyncio.wait_for(socket.receive_output(), timeout=2)
         assert closed == {"type": "websocket.close", "code": SERVICE_RESTART}
+    # the operator's one line for the whole process (until the sockets have left)
+    assert "channel layer unreachable (Redis is down): closing 2 sockets" in [
+        r.getMessage() for r in caplog.records
+    ]
+    for socket in sockets:
         await socket.disconnect()
 
 
@@ -153,3 +165,315 @@ async def test_a_socket_whose_own_channel_is_unreachable_is_closed_for_a_reconne
     await asyncio.sleep(0.1)
     assert len(reads) == 1  # one failed read, not one per turn of the event loop
     await socket.disconnect()
+
+
+async def test_a_socket_that_cannot_be_closed_does_not_stop_the_hub_closing_or_watching(
+    settings, monkeypatch
+):
+    """The layer is unreachable and one socket raises when closed: the others are still
+    closed, and the hub goes on trying the layer every keep-alive (so sockets that
+    connect meanwhile are closed too, or kept once it is back)."""
+    settings.REALTIME = {**settings.REALTIME, "KEEPALIVE_SECONDS": 0.05}
+    sockets = await open_sockets(RoomListener, 3)
+    consumers = list(get_hub().members["room"])
+
+    async def cannot_close(code=None):
+        raise RuntimeError("already closing")
+
+    monkeypatch.setattr(consumers[0], "close", cannot_close)
+    tries = []
+    tried_again = asyncio.Event()
+
+    async def unreachable(group, channel):
+        tries.append(group)
+        if len(tries) == 3:
+            tried_again.set()
+        raise ConnectionRefusedError("Redis is down")
+
+    monkeypatch.setattr(get_channel_layer(), "group_add", unreachable)
+    await asyncio.wait_for(tried_again.wait(), timeout=5)
+    closed = [await socket.receive_nothing(timeout=0.5) for socket in sockets].count(False)
+    assert closed == 2  # all but the one that raised
+    for socket in sockets:
+        await socket.disconnect()
+
+
+async def test_the_hub_goes_on_reading_a_group_after_a_failed_read(monkeypatch, caplog):
+    """One read of the group's channel fails (Redis went away for a moment): one warning,
+    and the frames broadcast to the group still reach the sockets once it is back."""
+    layer = get_channel_layer()
+    original = layer.receive
+    failed = []
+
+    async def receive(channel):
+        if channel in get_hub().channels.values() and not failed:
+            failed.append(channel)
+            raise ConnectionRefusedError("Redis is down")
+        return await original(channel)
+
+    monkeypatch.setattr(layer, "receive", receive)
+    (socket,) = await open_sockets(RoomListener, 1)
+    await broadcast("room", "ping")
+
+    assert await socket.receive_json_from(timeout=10) == {"type": "ping"}
+    assert len(failed) == 1
+    assert "hub cannot receive from the channel layer: Redis is down" in [
+        r.getMessage() for r in caplog.records
+    ]
+    await socket.disconnect()
+
+
+async def test_a_group_event_no_socket_handles_is_dropped_with_a_line_per_socket(caplog):
+    sockets = await open_sockets(RoomListener, 2)
+    consumers = get_hub().members["room"]
+    layer = get_channel_layer()
+    await layer.group_send("room", {"type": "room.unheard"})
+    await layer.group_send("room", {"type": "_room.private"})
+    await broadcast("room", "ping")  # handed out after the events: they have been through
+
+    for socket in sockets:
+        assert await socket.receive_json_from() == {"type": "ping"}
+    dropped = sorted(r.getMessage() for r in caplog.records if "dropped" in r.getMessage())
+    assert dropped == sorted(
+        [f"hub dropped 'room.unheard': {consumer} has no room_unheard()" for consumer in consumers]
+        + ["hub dropped a group message: Malformed type in message (leading underscore)"]
+    )
+    for socket in sockets:
+        await socket.disconnect()
+
+
+class ManyGroups(RealtimeConsumer):
+    login_required = False
+
+    async def connect(self):
+        for group in ("room", "twice", "twice", "own"):
+            await self.join(group)
+        await self.accept()
+
+
+async def test_a_socket_leaves_every_group_it_joined_even_shared_or_joined_twice():
+    (staying,) = await open_sockets(RoomListener, 1)
+    (leaving,) = await open_sockets(ManyGroups, 1)
+    layer = get_channel_layer()
+    assert {group for group, channels in layer.groups.items() if channels} == {
+        "room",
+        "twice",
+        "own",
+    }
+
+    await leaving.disconnect()
+
+    assert {group for group, channels in layer.groups.items() if channels} == {"room"}
+    assert set(get_hub().members) == {"room"}
+    await staying.disconnect()
+
+
+class OwnListener(RealtimeConsumer):
+    login_required = False
+
+    async def connect(self):
+        await self.join("own")
+        await self.accept()
+
+
+async def test_a_message_for_a_group_emptied_while_it_waited_is_dropped(monkeypatch):
+    """A frame arrives for a group whose last socket here leaves before the hub hands it
+    out (common under load): it reaches nobody, and the hub goes on with the others."""
+    (gone,) = await open_sockets(RoomListener, 1)
+    (staying,) = await open_sockets(OwnListener, 1)
+    hub = get_hub()
+    (consumer,) = hub.members["own"]
+    original = consumer.deliver
+
+    async def deliver(message):
+        if '"first"' in message["text"]:  # while the hub hands out "first":
+            await broadcast("room", "late")
+            while not hub.pending:  # the hub has taken "late" off the layer
+                await asyncio.sleep(0)
+            await gone.disconnect()  # the last socket in "room" leaves
+        await original(message)
+
+    monkeypatch.setattr(consumer, "deliver", deliver)
+    await broadcast("own", "first")
+    assert await staying.receive_json_from() == {"type": "first"}
+    assert "room" not in hub.members
+    await broadcast("own", "after")
+    assert await staying.receive_json_from(timeout=5) == {"type": "after"}
+    await staying.disconnect()
+
+
+class PresentSocket:
+    """The least a hub needs of a socket, in presence or not."""
+
+    def __init__(self, socket_id, in_presence):
+        self.socket_id, self.in_presence = socket_id, in_presence
+
+    async def deliver(self, message):
+        pass
+
+    def deliver_event(self, event):
+        pass
+
+    async def close(self, code=None):
+        pass
+
+
+async def test_the_hub_refreshes_presence_every_third_of_its_ttl_and_purges_the_dead(
+    settings, monkeypatch
+):
+    """Every keep-alive re-adds the groups; every PRESENCE_TTL_SECONDS / 3 the hub also
+    refreshes the rows of its sockets in presence (so none expires while its socket is
+    open) and purges expired ones (of processes that died). Counted in keep-alives: a
+    sixteenth of a second each, a refresh every fourth."""
+    settings.REALTIME = {
+        **settings.REALTIME,
+        "KEEPALIVE_SECONDS": 1 / 16,
+        "PRESENCE_TTL_SECONDS": 3 / 4,
+    }
+    hub = get_hub()
+    sockets = [PresentSocket("tab-1", True), PresentSocket("tab-2", False)]
+    for socket in sockets:
+        await hub.join("present", socket)
+    events, seen = [], asyncio.Event()
+    layer = get_channel_layer()
+    add = layer.group_add
+
+    async def keep_alive(group, channel):
+        events.append("keep-alive")
+        if events.count("keep-alive") == 9:
+            seen.set()
+        await add(group, channel)
+
+    monkeypatch.setattr(layer, "group_add", keep_alive)
+    monkeypatch.setattr(presence, "refresh", lambda socket_ids: events.append(socket_ids))
+    monkeypatch.setattr(presence, "purge_expired", lambda: events.append("purge"))
+    await asyncio.wait_for(seen.wait(), timeout=30)
+    for socket in sockets:
+        await hub.leave(socket, ["present"])
+
+    four = ["keep-alive"] * 4
+    assert events[:13] == [*four, ["tab-1"], "purge", *four, ["tab-1"], "purge", "keep-alive"]
+
+
+async def test_the_redis_addresses_of_a_layer_are_its_hosts_urls(settings):
+    """What the hub and the health check look at for each Redis: a host given as a URL
+    or as a dict with an address, not one given as (host, port); none for other layers."""
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [
+                    {"address": "redis://one:6379/0", "socket_timeout": 5},
+                    "redis://two:6379/1",
+                    ("three", 6379),
+                ]
+            },
+        },
+        "memory": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
+    }
+    assert redis_addresses("default") == ["redis://one:6379/0", "redis://two:6379/1"]
+    assert redis_addresses("memory") == []
+    assert redis_addresses("missing") == []
+
+
+class InMemoryLayerWithHosts(InMemoryChannelLayer):
+    """The in-memory layer configured like a Redis one: the hub looks at its hosts."""
+
+    def __init__(self, hosts=(), **kwargs):
+        super().__init__(**kwargs)
+
+
+async def test_a_redis_that_stops_answering_gets_the_sockets_closed(settings):
+    """A Redis of the layer that takes connections but never answers (overloaded, or a
+    network dropping packets): the hub's look at it times out (5 s), so the sockets are
+    closed for a reconnect instead of waiting for frames that may never come."""
+    with create_server(("127.0.0.1", 0)) as silent:  # listens, never reads or replies
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": f"{__name__}.InMemoryLayerWithHosts",
+                "CONFIG": {"hosts": [url]},
+            }
+        }
+        settings.REALTIME = {**settings.REALTIME, "KEEPALIVE_SECONDS": 0.05}
+        (socket,) = await open_sockets(RoomListener, 1)
+        closed = await socket.receive_output(timeout=30)
+        assert closed == {"type": "websocket.close", "code": SERVICE_RESTART}
+        await socket.disconnect()
+
+
+class ReconnectingProxy:
+    """A TCP proxy in front of a Redis that keeps its clients' connections when the Redis
+    behind it restarts (as a managed Redis's endpoint or a sidecar proxy does): a client
+    notices nothing but the new server's replies."""
+
+    def __init__(self, redis_port):
+        self.redis_port = redis_port
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return f"redis://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/0"
+
+    def stop(self):
+        self.server.close()
+
+    async def _serve(self, reader, writer):
+        upstream, pump = None, None
+        try:
+            while data := await reader.read(65536):
+                if pump is None or pump.done():  # the Redis behind went away: dial again
+                    up_reader, upstream = await asyncio.open_connection(
+                        "127.0.0.1", self.redis_port
+                    )
+                    pump = asyncio.create_task(self._pump(up_reader, writer))
+                upstream.write(data)
+                await upstream.drain()
+        finally:
+            if pump is not None:
+                pump.cancel()
+                upstream.close()
+            writer.close()
+
+    async def _pump(self, up_reader, writer):
+        while data := await up_reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+
+
+async def test_a_redis_restarted_behind_a_proxy_closes_the_sockets(settings, own_redis, caplog):
+    """A Redis restarted behind an address that stays up (a proxy, a managed Redis's
+    endpoint): no connection breaks and nothing fails, but the new Redis has forgotten
+    every group. The hub sees its new run_id and closes its sockets, so browsers resume;
+    while the same Redis stays up it closes nothing."""
+    proxy = ReconnectingProxy(own_redis.port)
+    url = await proxy.start()
+    try:
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": f"{__name__}.InMemoryLayerWithHosts",
+                "CONFIG": {"hosts": [url]},
+            }
+        }
+        settings.REALTIME = {**settings.REALTIME, "KEEPALIVE_SECONDS": 0.25}
+        (socket,) = await open_sockets(RoomListener, 1)
+        await asyncio.sleep(1)  # the hub's first look at the Redis, and a few more
+        own_redis.stop()  # blocks the event loop: no keep-alive falls into the outage
+        own_redis.start()
+        closed = await socket.receive_output(timeout=10)
+        assert closed == {"type": "websocket.close", "code": SERVICE_RESTART}
+        # a browser reconnects before the server has seen the old socket go; the hub
+        # watches on for it, and closes it too at the next restart
+        (again,) = await open_sockets(RoomListener, 1)
+        await socket.disconnect()
+        await asyncio.sleep(1)
+        own_redis.stop()
+        own_redis.start()
+        closed = await again.receive_output(timeout=10)
+        assert closed == {"type": "websocket.close", "code": SERVICE_RESTART}
+        assert [r.getMessage() for r in caplog.records if "closing" in r.getMessage()] == [
+            "Redis restarted; frames sent meanwhile were lost: closing 1 sockets",
+            "Redis restarted; frames sent meanwhile were lost: closing 1 sockets",
+        ]
+        await again.disconnect()
+    finally:
+        proxy.stop()

@@ -1,5 +1,6 @@
 """/metrics/: only for a scraper with METRICS_TOKEN, and counting what real traffic did."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -91,9 +92,11 @@ async def test_metrics_count_sockets_frames_refusals_and_hub_delay(settings):
     assert (await talker.receive_json_from())["type"] == "echo.said"
     await talker.send_json_to({"type": "echo.say", "text": "one too many"})  # the 4th: over BURST
     assert (await talker.receive_json_from())["code"] == "rate_limited"
+    sent = time.monotonic()  # the event loop's clock, which the hub reads
     await get_channel_layer().group_send(GROUP, frame_event("echo.news"))
     for socket in sockets:  # one group message, through the hub to both sockets
         assert (await socket.receive_json_from())["type"] == "echo.news"
+    waited = time.monotonic() - sent
     during = await scrape()
     for socket in sockets:
         await socket.disconnect()
@@ -111,6 +114,8 @@ async def test_metrics_count_sockets_frames_refusals_and_hub_delay(settings):
     assert delta(during, errors, app="realtime", code="unknown_type") == 1
     assert delta(during, errors, app="realtime", code="rate_limited") == 1
     assert delta(during, "realtime_hub_queue_delay_seconds_count") == 1
+    # the delay measured is part of the wait for the frame, not a clock reading
+    assert 0 <= delta(during, "realtime_hub_queue_delay_seconds_sum") <= waited
 
 
 @pytest.mark.django_db

@@ -1,6 +1,7 @@
 """The Redis channel layers as configured in settings, against a real Redis."""
 
 import asyncio
+from contextlib import suppress
 
 import pytest
 import redis.asyncio as redis
@@ -11,7 +12,7 @@ from django.utils.module_loading import import_string
 from config.layers import redis_layer
 from realtime.broadcast import frame_event
 from realtime.consumers import RealtimeConsumer
-from realtime.hub import SERVICE_RESTART, get_hub
+from realtime.hub import LAYER_ERRORS, SERVICE_RESTART, get_hub
 
 # Longer than the 5 s socket timeout redis-py 8 gives connections by default,
 # which would cut the core layer's blocking read (channels_redis issue 422).
@@ -127,6 +128,49 @@ async def test_a_redis_restart_closes_the_sockets_so_they_resume(
     await get_channel_layer().group_send("restart-test", frame_event("ping"))
     assert await again.receive_json_from(timeout=5) == {"type": "ping"}
     await again.disconnect()
+
+
+class RecordingSocket(IdleSocket):
+    """A socket that records what the hub writes to it and how often it closes it."""
+
+    def __init__(self):
+        self.frames, self.closes = [], []
+
+    async def deliver(self, message):
+        self.frames.append(message["text"])
+
+    async def close(self, code=None):
+        self.closes.append(code)
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db  # runs it before the browser tests (see above): no database used
+async def test_after_a_redis_outage_the_hub_closes_its_sockets_once_and_watches_on(
+    settings, own_redis
+):
+    """While Redis stays up the hub closes nothing. Redis goes down for a while and comes
+    back (a new process): the hub closes its sockets once, not a second time when it sees
+    the new Redis, and adds its groups again, so frames reach the sockets once more."""
+    settings.CHANNEL_LAYERS = {"default": redis_layer(own_redis.url, "core", prefix="outage")}
+    settings.REALTIME = {**settings.REALTIME, "KEEPALIVE_SECONDS": 0.25}
+    hub, socket = get_hub(), RecordingSocket()
+    await hub.join("outage-test", socket)
+    try:
+        await asyncio.sleep(1)  # a few keep-alives, each with a look at Redis
+        assert socket.closes == []
+        own_redis.stop()
+        async with asyncio.timeout(10):
+            while not socket.closes:
+                await asyncio.sleep(0.05)
+        own_redis.start()
+        async with asyncio.timeout(10):  # until a keep-alive has added the group again
+            while not socket.frames:
+                with suppress(*LAYER_ERRORS):
+                    await get_channel_layer().group_send("outage-test", frame_event("ping"))
+                await asyncio.sleep(0.05)
+        assert socket.closes == [SERVICE_RESTART]
+    finally:
+        await hub.leave(socket, ["outage-test"])
 
 
 def new_layer(urls, flavor):

@@ -2,14 +2,18 @@
 
 import asyncio
 import threading
+import time
 
 import pytest
 from channels.testing import WebsocketCommunicator
+from limits.errors import StorageError
+from limits.util import WindowStats
+from redis import Redis
 
-from realtime import consumers
+from realtime import consumers, ratelimit
 from realtime.consumers import TOO_MANY_SOCKETS, RealtimeConsumer, handles
 from realtime.envelope import Inbound
-from realtime.ratelimit import user_budget_refusal
+from realtime.ratelimit import socket_cap, user_budget_refusal
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -128,11 +132,20 @@ async def test_the_socket_past_the_cap_is_closed_with_a_clear_code(limits, alice
 
     others = await open_socket(bob)  # another user is not affected
     assert (await ping(others))["type"] == "pong"
-    await first.disconnect()  # a closed socket frees its place
+    await first.disconnect()  # a closed socket frees its place, one only
     again = await open_socket(alice)
     assert (await ping(again))["type"] == "pong"
+    fourth = WebsocketCommunicator(PingConsumer.as_asgi(), "/ws/ping/")
+    fourth.scope["user"] = alice
+    await fourth.connect()
+    closed = await fourth.receive_output(timeout=2)
+    assert (closed["type"], closed["code"]) == ("websocket.close", TOO_MANY_SOCKETS)
+    await fourth.wait()
     for communicator in (second, others, again):
         await communicator.disconnect()
+    # nobody with no socket open is counted: the count does not grow with every user seen
+    assert f"user:{alice.pk}" not in socket_cap.open
+    assert f"user:{bob.pk}" not in socket_cap.open
 
 
 def spend_in_another_process(user_key: str, times: int) -> None:
@@ -163,3 +176,65 @@ async def test_an_unreachable_budget_store_allows_messages_with_one_log_line(lim
     key = f"user:{alice.pk}"
     assert [await user_budget_refusal(key) for _ in range(10)] == [None] * 10  # over 5: allowed
     assert len([r for r in caplog.records if "budget store unreachable" in r.message]) == 1
+
+
+async def test_each_outage_of_the_budget_store_gets_one_log_line(
+    limits, alice, monkeypatch, caplog
+):
+    """Up, down for three messages, up, down again: two warnings, one per outage."""
+    key = f"user:{alice.pk}"
+    assert await user_budget_refusal(key) is None  # the store works: the limiter exists
+    limiter = ratelimit._limiter()
+    hit = limiter.hit
+    store = {"down": False}
+
+    async def hit_or_fail(item, user_key):
+        if store["down"]:
+            raise StorageError(ConnectionError("Redis is down"))
+        return await hit(item, user_key)
+
+    monkeypatch.setattr(limiter, "hit", hit_or_fail)
+    for down in (True, True, True, False, True, True):
+        store["down"] = down
+        assert await user_budget_refusal(key) is None
+    warnings = [r.getMessage() for r in caplog.records if "budget store" in r.getMessage()]
+    assert warnings == ["user budget store unreachable, allowing messages: Redis is down"] * 2
+
+
+async def test_a_budget_refusal_never_says_to_retry_sooner_than_50_ms(limits, alice, monkeypatch):
+    """The window frees a message at once (or has already): the client is told to wait
+    50 ms, not zero or a negative time, which it would spend resending at once."""
+    key = f"user:{alice.pk}"
+    for _ in range(5):
+        assert await user_budget_refusal(key) is None
+    limiter = ratelimit._limiter()
+
+    async def freed_a_moment_ago(item, user_key):
+        return WindowStats(reset_time=time.time() - 1, remaining=0)
+
+    monkeypatch.setattr(limiter, "get_window_stats", freed_a_moment_ago)
+    assert await user_budget_refusal(key) == 0.05
+
+
+async def test_the_budget_keys_in_redis_carry_the_configured_prefix(limits, redis_url, alice):
+    """Two deployments (or test runs) sharing a Redis keep apart by their prefixes."""
+    limits["USER_RATE_LIMIT_STORAGE"] = f"async+{redis_url}"
+    prefix = limits["USER_RATE_LIMIT_PREFIX"]  # one of this test's own
+    assert await user_budget_refusal(f"user:{alice.pk}") is None
+    client = Redis.from_url(redis_url)
+    try:
+        keys = await asyncio.to_thread(client.keys, f"{prefix}*")
+    finally:
+        client.close()
+    assert keys
+
+
+async def test_a_budget_refusal_says_when_the_window_frees_a_message(limits, alice, monkeypatch):
+    """Five messages 15 s into a minute of the budget's clock: the sixth is refused until
+    that minute ends, 45 s on (from then the sliding window counts them less and less)."""
+    now = 60 * 20_000_000 + 15.0
+    monkeypatch.setattr(time, "time", lambda: now)
+    key = f"user:{alice.pk}"
+    for _ in range(5):
+        assert await user_budget_refusal(key) is None
+    assert await user_budget_refusal(key) == 45.0
