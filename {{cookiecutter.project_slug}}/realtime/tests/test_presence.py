@@ -281,6 +281,25 @@ async def test_sockets_arriving_during_a_presence_write_are_written_together_nex
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
+async def test_every_socket_of_a_burst_of_two_is_written(alice, bob, monkeypatch):
+    """Two sockets arriving during a write go out in one INSERT of both rows: each user
+    is in the group for everyone else, not only in the list their own socket got."""
+    held = HeldWrites(monkeypatch)
+    first = asyncio.create_task(presence.aenter_and_list("room", alice, "tab-1"))
+    await held.started()
+    later = [
+        asyncio.create_task(presence.aenter_and_list("other", alice, "tab-2")),
+        asyncio.create_task(presence.aenter_and_list("other", bob, "tab-3")),
+    ]
+    await asyncio.sleep(0)
+    held.finish.set()
+    await asyncio.wait_for(asyncio.gather(first, *later), 10)
+    assert held.writes == [["tab-1"], ["tab-2", "tab-3"]]
+    assert await database_sync_to_async(presence.members)("other") == ["alice", "bob"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
 async def test_a_socket_given_up_while_waiting_does_not_hold_up_the_rest_of_its_burst(
     alice, bob, monkeypatch
 ):
