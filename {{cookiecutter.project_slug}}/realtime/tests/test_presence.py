@@ -180,6 +180,45 @@ async def test_changes_that_come_while_one_is_announced_are_announced_together()
     assert changes.groups == {}  # nothing kept once everything is announced
 
 
+@pytest.mark.asyncio
+async def test_a_group_has_one_announcement_in_flight_at_a_time():
+    """A change that comes while the second of two announcements goes out waits for it
+    too, instead of starting a third beside it (announcements racing each other could
+    end on an older state)."""
+    announced, gates, started = [], [], asyncio.Queue()
+    in_flight = most_in_flight = 0
+
+    async def announce(group, users):
+        nonlocal in_flight, most_in_flight
+        in_flight += 1
+        most_in_flight = max(most_in_flight, in_flight)
+        announced.append(dict(users))
+        gate = asyncio.Event()
+        gates.append(gate)
+        started.put_nowait(None)
+        await asyncio.wait_for(gate.wait(), 10)
+        in_flight -= 1
+
+    changes = presence.Changes(announce)
+    first = asyncio.create_task(changes.changed("room", 1, "alice"))
+    await asyncio.wait_for(started.get(), 10)
+    second = asyncio.create_task(changes.changed("room", 2, "bob"))  # waits for alice's
+    await asyncio.sleep(0)
+    gates[0].set()
+    await asyncio.wait_for(first, 10)
+    await asyncio.wait_for(started.get(), 10)  # bob's announcement is going out...
+    third = asyncio.create_task(changes.changed("room", 3, "carol"))  # ...when carol comes
+    await asyncio.sleep(0)
+    assert most_in_flight == 1
+    gates[1].set()
+    await asyncio.wait_for(started.get(), 10)
+    gates[2].set()
+    await asyncio.wait_for(asyncio.gather(second, third), 10)
+    assert announced == [{1: "alice"}, {2: "bob"}, {3: "carol"}]
+    assert most_in_flight == 1
+    assert changes.groups == {}
+
+
 def test_entering_several_sockets_at_once_lists_each_as_it_came(alice, bob):
     presence.enter("room", bob, "bob-1")
     results = presence.enter_many(
@@ -238,6 +277,25 @@ async def test_sockets_arriving_during_a_presence_write_are_written_together_nex
     ]
     assert await presence.aenter_and_list("room", bob, "tab-5") == (False, ["alice", "bob"])
     assert held.writes[-1] == ["tab-5"]  # the writer was done: the next socket is written at once
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_every_socket_of_a_burst_of_two_is_written(alice, bob, monkeypatch):
+    """Two sockets arriving during a write go out in one INSERT of both rows: each user
+    is in the group for everyone else, not only in the list their own socket got."""
+    held = HeldWrites(monkeypatch)
+    first = asyncio.create_task(presence.aenter_and_list("room", alice, "tab-1"))
+    await held.started()
+    later = [
+        asyncio.create_task(presence.aenter_and_list("other", alice, "tab-2")),
+        asyncio.create_task(presence.aenter_and_list("other", bob, "tab-3")),
+    ]
+    await asyncio.sleep(0)
+    held.finish.set()
+    await asyncio.wait_for(asyncio.gather(first, *later), 10)
+    assert held.writes == [["tab-1"], ["tab-2", "tab-3"]]
+    assert await database_sync_to_async(presence.members)("other") == ["alice", "bob"]
 
 
 @pytest.mark.django_db(transaction=True)
