@@ -241,7 +241,12 @@ class _Arrivals:
     async def write(self) -> None:
         try:
             while self.waiting:
-                batch, self.waiting = self.waiting, []
+                # Not the sockets given up while they waited: their consumers' leave has
+                # run already, and would not delete a row written after it.
+                batch = [(entry, entered) for entry, entered in self.waiting if not entered.done()]
+                self.waiting = []
+                if not batch:
+                    continue
                 try:
                     entries = [entry for entry, _ in batch]
                     results = await database_sync_to_async(enter_many)(entries)
