@@ -232,6 +232,9 @@ async def test_the_budget_keys_in_redis_carry_the_configured_prefix(limits, redi
 async def test_a_budget_refusal_says_when_the_window_frees_a_message(limits, alice, monkeypatch):
     """Five messages 15 s into a minute of the budget's clock: the sixth is refused until
     that minute ends, 45 s on (from then the sliding window counts them less and less)."""
+    # In this process's memory: the clock frozen below is this process's, and Redis
+    # counts on its own.
+    limits["USER_RATE_LIMIT_STORAGE"] = "async+memory://"
     now = 60 * 20_000_000 + 15.0
     monkeypatch.setattr(time, "time", lambda: now)
     key = f"user:{alice.pk}"
