@@ -23,9 +23,10 @@ def _in_memory_layer(settings):
 
 class RoomListener(RealtimeConsumer):
     login_required = False  # no AuthMiddlewareStack in these tests
+    group = "room"
 
     async def connect(self):
-        await self.join("room")
+        await self.join(self.group)
         await self.accept()
 
 
@@ -268,12 +269,8 @@ async def test_a_socket_leaves_every_group_it_joined_even_shared_or_joined_twice
     await staying.disconnect()
 
 
-class OwnListener(RealtimeConsumer):
-    login_required = False
-
-    async def connect(self):
-        await self.join("own")
-        await self.accept()
+class OwnListener(RoomListener):
+    group = "own"
 
 
 async def test_a_message_for_a_group_emptied_while_it_waited_is_dropped(monkeypatch):

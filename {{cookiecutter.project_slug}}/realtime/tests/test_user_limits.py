@@ -51,6 +51,16 @@ async def open_socket(user) -> WebsocketCommunicator:
     return communicator
 
 
+async def assert_closed_past_the_cap(user) -> None:
+    """One more socket of `user`'s is closed with TOO_MANY_SOCKETS."""
+    communicator = WebsocketCommunicator(PingConsumer.as_asgi(), "/ws/ping/")
+    communicator.scope["user"] = user
+    await communicator.connect()
+    closed = await communicator.receive_output(timeout=2)
+    assert (closed["type"], closed["code"]) == ("websocket.close", TOO_MANY_SOCKETS)
+    await communicator.wait()
+
+
 async def ping(communicator) -> dict:
     await communicator.send_json_to({"type": "ping"})
     return await communicator.receive_json_from(timeout=2)
@@ -121,12 +131,7 @@ async def test_each_flood_gets_the_whole_refusal_each_time_and_one_log_line(
 
 async def test_the_socket_past_the_cap_is_closed_with_a_clear_code(limits, alice, bob, caplog):
     first, second = await open_socket(alice), await open_socket(alice)
-    third = WebsocketCommunicator(PingConsumer.as_asgi(), "/ws/ping/")
-    third.scope["user"] = alice
-    await third.connect()
-    closed = await third.receive_output(timeout=2)
-    assert (closed["type"], closed["code"]) == ("websocket.close", TOO_MANY_SOCKETS)
-    await third.wait()
+    await assert_closed_past_the_cap(alice)
     refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert refused == ["ws refused /ws/ping/ user=alice: 2 sockets open"]
 
@@ -135,12 +140,7 @@ async def test_the_socket_past_the_cap_is_closed_with_a_clear_code(limits, alice
     await first.disconnect()  # a closed socket frees its place, one only
     again = await open_socket(alice)
     assert (await ping(again))["type"] == "pong"
-    fourth = WebsocketCommunicator(PingConsumer.as_asgi(), "/ws/ping/")
-    fourth.scope["user"] = alice
-    await fourth.connect()
-    closed = await fourth.receive_output(timeout=2)
-    assert (closed["type"], closed["code"]) == ("websocket.close", TOO_MANY_SOCKETS)
-    await fourth.wait()
+    await assert_closed_past_the_cap(alice)
     for communicator in (second, others, again):
         await communicator.disconnect()
     # nobody with no socket open is counted: the count does not grow with every user seen
