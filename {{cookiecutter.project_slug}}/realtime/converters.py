@@ -13,7 +13,7 @@ class IdConverter:
     def to_python(self, value: str) -> int:
         number = int(value)
         if not 0 < number <= MAX_ID:
-            raise ValueError(value)  # the URL resolver treats this as "no match"
+            raise ValueError  # the URL resolver treats this as "no match"
         return number
 
     def to_url(self, value: int) -> str:

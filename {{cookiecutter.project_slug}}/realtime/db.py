@@ -15,21 +15,21 @@ error left it unusable or a transaction open (close_old_connections), and an
 explicit CONN_MAX_AGE other than 0 is left as set.
 """
 
-from asgiref.sync import SyncToAsync
+from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connections
 
 
-class DatabaseSyncToAsync(SyncToAsync):
-    def thread_handler(self, loop, *args, **kwargs):
+def database_sync_to_async(func):
+    """Used as channels.db.database_sync_to_async is: a decorator or a wrapper."""
+
+    def keeping_the_connection(*args, **kwargs):
         close_old_connections()  # one that broke, or reached an explicit CONN_MAX_AGE
         try:
-            return super().thread_handler(loop, *args, **kwargs)
+            return func(*args, **kwargs)
         finally:
-            for connection in connections.all(initialized_only=True):
+            for connection in connections.all():
                 if connection.settings_dict["CONN_MAX_AGE"] == 0:
                     connection.close_at = None  # Django's marker for "no age limit"
             close_old_connections()  # still closes one an error left unusable
 
-
-# Used as channels.db.database_sync_to_async is: a decorator or a wrapper.
-database_sync_to_async = DatabaseSyncToAsync
+    return sync_to_async(keeping_the_connection)

@@ -44,3 +44,9 @@ async def test_a_connection_left_in_a_transaction_is_closed(closes):
         assert closes == ["default"]
     finally:  # an in-memory SQLite database is never really closed: restore it
         await database_sync_to_async(transaction.set_autocommit)(True)
+
+
+async def test_a_call_passes_positional_and_keyword_arguments_on():
+    create_user = database_sync_to_async(get_user_model().objects.create_user)
+    user = await create_user("ada", email="ada@example.com")
+    assert (user.username, user.email) == ("ada", "ada@example.com")
