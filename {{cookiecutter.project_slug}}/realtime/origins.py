@@ -20,27 +20,26 @@ DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 def normalize(origin: str) -> str | None:
-    """The origin as "scheme://host[:port]": lower case, no default port; None if not one."""
-    scheme, separator, netloc = origin.strip().lower().partition("://")
-    if not separator or scheme not in DEFAULT_PORTS or not netloc:
-        return None
+    """The origin as "scheme://host[:port]": lower case, no default port; None if not one
+    (Django's split_domain_port finds no domain in a host followed by a path, query or
+    fragment, or with a user or a backslash)."""
+    scheme, _, netloc = origin.strip().lower().partition("://")
     domain, _port = split_domain_port(netloc)
-    if not domain or any(char in netloc for char in "/?#@\\"):
+    if scheme not in DEFAULT_PORTS or not domain:
         return None
     return f"{scheme}://{netloc.removesuffix(':' + DEFAULT_PORTS[scheme])}"
 
 
-def site_scheme(scope: dict, headers: dict[bytes, bytes]) -> str:
+def site_scheme(scope: dict, headers: dict[str, str]) -> str:
     """The scheme the browser used, as Django's request.scheme decides it: behind a
     TLS-terminating proxy, from SECURE_PROXY_SSL_HEADER (daphne puts no scheme in a
-    WebSocket scope, even with --proxy-headers); else from the scope."""
-    if proxy_header := getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+    WebSocket scope, even with --proxy-headers); else from the scope (ASGI: ws or wss)."""
+    if proxy_header := settings.SECURE_PROXY_SSL_HEADER:
         meta_name, secure_value = proxy_header
-        name = meta_name.removeprefix("HTTP_").replace("_", "-").lower().encode()
+        name = meta_name.removeprefix("HTTP_").replace("_", "-").lower()
         if (value := headers.get(name)) is not None:
-            first = value.decode("latin-1").split(",")[0].strip()
-            return "https" if first == secure_value else "http"
-    return "https" if scope.get("scheme") in ("wss", "https") else "http"
+            return "https" if value.split(",")[0].strip() == secure_value else "http"
+    return "https" if scope.get("scheme") == "wss" else "http"
 
 
 def allowed_hosts() -> list[str]:
@@ -63,21 +62,24 @@ class SameOriginValidator:
         return await self.application(scope, receive, send)
 
     def allowed(self, scope: dict) -> bool:
-        headers = dict(scope.get("headers", []))
-        origin = normalize(headers.get(b"origin", b"").decode("latin-1"))
+        # Latin-1, as Django decodes HTTP headers: any bytes a client sends are text.
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]
+        }
+        sent_origin, host = headers.get("origin", ""), headers.get("host", "")
+        origin = normalize(sent_origin)
         if origin is not None and origin in {
             normalize(trusted) for trusted in settings.WEBSOCKET_ALLOWED_ORIGINS
         }:
             return True
-        host = headers.get(b"host", b"").decode("latin-1")
         domain, _port = split_domain_port(host)
         own = normalize(f"{site_scheme(scope, headers)}://{host}")
         if origin is not None and origin == own and validate_host(domain, allowed_hosts()):
             return True
         logger.info(
             "ws refused %s: origin %r is not this site's (%s)",
-            scope.get("path", "")[:200],
-            headers.get(b"origin", b"").decode("latin-1")[:200],
+            scope["path"][:200],
+            sent_origin[:200],
             own,
         )
         return False

@@ -135,6 +135,26 @@ def test_normalize():
     assert normalize("ftp://example.com") is None
 
 
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.com@example.com",
+        "https://example.com@evil.com",
+        "https://example.com:443@evil.com",
+        "https://example.com/path",
+        "https://example.com/",
+        "https://example.com?q",
+        "https://example.com#f",
+        "https://example.com\\evil.com",
+        "https://example.com://evil.com",
+    ],
+)
+def test_normalize_refuses_more_than_a_scheme_host_and_port(origin):
+    """A browser's Origin is only scheme://host[:port]: a URL with a user, path, query or
+    fragment is not an origin, whatever host a URL parser would find in it."""
+    assert normalize(origin) is None
+
+
 async def test_the_projects_application_checks_the_whole_origin(caplog):
     """Through the project's asgi.py: a foreign port is refused by the origin check;
     the site's own origin gets past it, to the router (a path no route matches)."""
@@ -179,3 +199,12 @@ async def test_the_refusal_log_line_is_bounded_and_shows_a_missing_origin_as_emp
     assert await refusal("/ws/", None) == (
         "ws refused /ws/: origin '' is not this site's (http://testserver)"
     )
+
+
+async def test_the_refusal_of_a_handshake_without_host_names_no_site_origin(caplog):
+    """Without a Host there is no site origin: the log line says so (None), not one made up."""
+    caplog.set_level(logging.INFO, logger="realtime")
+    assert not await raw_handshake([(b"origin", b"http://testserver")])
+    assert [r.getMessage() for r in caplog.records if r.name == "realtime"] == [
+        "ws refused /ws/: origin 'http://testserver' is not this site's (None)"
+    ]
