@@ -321,6 +321,44 @@ async def test_a_socket_given_up_while_waiting_does_not_hold_up_the_rest_of_its_
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
+async def test_a_socket_given_up_during_its_bursts_write_does_not_hold_up_the_rest(
+    alice, bob, monkeypatch
+):
+    """Its row is written all the same (the write was under way): its consumer's
+    leave_presence(), queued behind the write in the database thread, deletes it."""
+    writes, writing, permits = [], threading.Event(), threading.Semaphore(0)
+    enter_many = presence.enter_many
+
+    def one_write_per_permit(entries):
+        writes.append([socket_id for _, _, socket_id in entries])
+        writing.set()
+        assert permits.acquire(timeout=10)
+        return enter_many(entries)
+
+    async def write_started():
+        while not writing.is_set():
+            await asyncio.sleep(0.01)
+        writing.clear()
+
+    monkeypatch.setattr(presence, "enter_many", one_write_per_permit)
+    first = asyncio.create_task(presence.aenter_and_list("room", alice, "tab-1"))
+    await write_started()
+    burst = [
+        asyncio.create_task(presence.aenter_and_list("room", user, socket_id))
+        for user, socket_id in ((alice, "tab-2"), (bob, "tab-3"), (bob, "tab-4"))
+    ]
+    permits.release()  # the first write ends; the burst's starts
+    await write_started()
+    burst[1].cancel()  # tab-3's client left while its row was being written
+    await asyncio.sleep(0)
+    permits.release()
+    results = await asyncio.wait_for(asyncio.gather(first, burst[0], burst[2]), 10)
+    assert results == [(True, ["alice"]), (False, ["alice"]), (False, ["alice", "bob"])]
+    assert writes == [["tab-1"], ["tab-2", "tab-3", "tab-4"]]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
 async def test_a_failed_presence_write_fails_each_socket_of_its_burst(alice, bob, monkeypatch):
     def failing(entries):
         raise OperationalError("database is locked")
