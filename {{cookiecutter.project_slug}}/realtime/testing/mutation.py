@@ -17,7 +17,9 @@ from pathlib import Path
 MUTANTS = Path("mutants")
 # mutmut's exit codes per mutant (mutmut/stats.py): 1 and 3 are a failed test run.
 KILLED = {1, 3, 37}
-TIMEOUT = {36, 24, -24, 152, 255}
+# -9: mutmut killed the test run after its time limit (a mutant that spins; mutmut's own
+# results call it "segfault").
+TIMEOUT = {36, 24, -24, 152, 255, -9}
 SURVIVED = {0}
 NO_TESTS = {5, 33}
 
