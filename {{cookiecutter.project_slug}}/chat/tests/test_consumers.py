@@ -86,6 +86,15 @@ async def test_each_push_names_the_rooms_message_before_it(ws_connect, room, ali
         assert system["previous"] == after_the_drop["message"]["id"]
 
 
+async def test_a_message_sent_from_sync_code_reaches_the_room(ws_connect, room, alice, bob):
+    """services.send_message: for a view, a command or a task; pushed once committed."""
+    async with ws_connect("/ws/chat/lobby/", alice) as a:
+        await drain(a)
+        sent, _ = await database_sync_to_async(services.send_message)(room, bob, "from a task")
+        pushed = (await next_frame(a, "chat.message"))["message"]
+        assert (pushed["id"], pushed["author"], pushed["text"]) == (sent.id, "bob", "from a task")
+
+
 async def test_a_client_cannot_choose_the_author(ws_connect, room, alice):
     async with ws_connect("/ws/chat/lobby/", alice) as a:
         await a.send_json_to({"type": "chat.send", "text": "hi", "author": "bob"})
