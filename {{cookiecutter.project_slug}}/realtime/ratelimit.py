@@ -66,6 +66,9 @@ def _limiter() -> SlidingWindowCounterRateLimiter:
             # Seconds: an unreachable Redis must not hold up every message for long.
             "socket_connect_timeout": 2,
             "socket_timeout": 2,
+            # redis-py's pool refuses a 101st command at once ("Too many connections"),
+            # which a busy process reaches; as the channel layer's (config/layers.py).
+            "max_connections": 1000,
         }
         storage = storage_from_string(
             uri,

@@ -169,6 +169,16 @@ async def test_the_budget_is_shared_across_processes_on_redis(limits, redis_url,
     assert await user_budget_refusal(key) is not None  # this process sees the other's spending
 
 
+async def test_a_burst_of_messages_is_counted_however_many_come_at_once(limits, redis_url, caplog):
+    """More at once than redis-py's default pool has connections (100), as in a busy
+    process: every message is counted, none let through as if the store were down."""
+    limits["USER_RATE_LIMIT_STORAGE"] = f"async+{redis_url}"
+    keys = [f"user:{n}:{id(limits)}" for n in range(50)]
+    refusals = await asyncio.gather(*(user_budget_refusal(key) for key in keys * 6))
+    assert sum(refusal is not None for refusal in refusals) == 50  # the 6th of each user's
+    assert "budget store unreachable" not in caplog.text
+
+
 async def test_an_unreachable_budget_store_allows_messages_with_one_log_line(limits, alice, caplog):
     from realtime.testing.servers import free_port
 
