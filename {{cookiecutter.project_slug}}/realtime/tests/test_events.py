@@ -59,6 +59,15 @@ class Tutorial(RealtimeConsumer):
         await self.send(text_data=event["message"])
 
 
+class Versioned(RealtimeConsumer):
+    """Picks a subprotocol and sends a header, as accept() takes them in Channels."""
+
+    login_required = False
+
+    async def connect(self):
+        await self.accept(subprotocol="chat.v2", headers=[(b"x-served-by", b"realtime")])
+
+
 async def open_sockets(consumer, count):
     sockets = [WebsocketCommunicator(consumer.as_asgi(), "/") for _ in range(count)]
     channels = []
@@ -102,6 +111,17 @@ async def test_the_tutorial_consumer_works_unchanged_on_the_base_class():
     for socket in sockets:
         assert await socket.receive_from() == "hello from the tutorial"
     await close_all(sockets)
+
+
+async def test_accept_hands_the_subprotocol_and_headers_to_the_server():
+    socket = WebsocketCommunicator(Versioned.as_asgi(), "/", subprotocols=["chat.v2"])
+    await socket.send_input({"type": "websocket.connect"})
+    assert await socket.receive_output() == {
+        "type": "websocket.accept",
+        "subprotocol": "chat.v2",
+        "headers": [(b"x-served-by", b"realtime")],
+    }
+    await socket.disconnect()
 
 
 async def test_an_event_without_a_handler_is_dropped_with_one_line_and_the_socket_stays(caplog):
