@@ -120,6 +120,12 @@ class Result:
         return self.received / self.seconds if self.seconds else 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kb(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
@@ -201,8 +207,22 @@ class Bench:
         wait_for_port(port, timeout=60, process=daphne)
         return daphne, port
 
+    def settle(self) -> None:
+        """Wait (at most 30 s) until daphne is idle, under 5 % of a core for half a
+        second: each scenario starts on a quiet server, not amid the last one's
+        disconnects (the apps' 500 presence leaves held up the light load's connects)."""
+        started = time.monotonic()
+        while (waited := time.monotonic() - started) < 30:
+            before = cpu_seconds(self.daphne.pid)
+            time.sleep(0.5)
+            if cpu_seconds(self.daphne.pid) - before < 0.025:
+                break
+        if waited >= 1:
+            print(f"  (daphne was busy for {waited:.1f} s before the next clients)", flush=True)
+
     def drive(self, specs: list[dict], between=None) -> list[dict]:
         """Start one client per spec; when all are ready, call `between`, then say go."""
+        self.settle()
         clients = [
             subprocess.Popen(
                 [self.python, str(BENCH_DIR / "client.py"), json.dumps(spec)],
