@@ -2,6 +2,7 @@
 
 The tests talk to daphne exactly as browsers do in production (a separate
 process, a file database, collected static files), not to an in-process server.
+Also a Redis that never answers, and an in-memory channel layer that names it.
 """
 
 import asyncio
@@ -16,6 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from channels.layers import InMemoryChannelLayer
 from django.conf import settings
 
 from .processes import free_port, stop_process, wait_for_port
@@ -312,3 +314,28 @@ class FlakyProxy:
         with contextlib.suppress(OSError):
             connection.shutdown(socket.SHUT_RDWR)
         connection.close()
+
+
+@contextlib.contextmanager
+def silent_redis():
+    """The URL of a "Redis" that takes connections but never reads or answers (one
+    overloaded, or a network dropping packets)."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        yield f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+
+
+class InMemoryLayerWithHosts(InMemoryChannelLayer):
+    """The in-memory layer configured like a Redis one: messages stay in memory, and
+    what looks at the layer's Redis servers itself (the hub, the health check) finds
+    its hosts."""
+
+    def __init__(self, hosts=(), **kwargs):
+        super().__init__(**kwargs)
+
+
+def layer_with_hosts(*urls: str) -> dict:
+    """A CHANNEL_LAYERS entry: an InMemoryLayerWithHosts naming `urls` as its Redis servers."""
+    return {
+        "BACKEND": f"{__name__}.InMemoryLayerWithHosts",
+        "CONFIG": {"hosts": list(urls)},
+    }

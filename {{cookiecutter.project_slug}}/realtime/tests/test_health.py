@@ -1,14 +1,14 @@
 """GET /health/: 200 with the database and the channel layer up, 503 once its Redis stops."""
 
 import asyncio
-from socket import create_server
 
 import pytest
-from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels.layers import get_channel_layer
 from django.test import AsyncClient
 
 from config.layers import redis_layer
 from realtime import health
+from realtime.testing.servers import layer_with_hosts, silent_redis
 
 
 @pytest.mark.asyncio
@@ -61,24 +61,14 @@ async def test_a_layer_that_does_not_answer_fails_within_the_probes_budget(monke
     assert (await client.get("/health/")).status_code == 200
 
 
-class InMemoryLayerWithHosts(InMemoryChannelLayer):
-    """The in-memory layer configured like a Redis one: the probe PINGs its hosts."""
-
-    def __init__(self, hosts=(), **kwargs):
-        super().__init__(**kwargs)
-
-
 @pytest.mark.asyncio
 @pytest.mark.django_db
 async def test_a_redis_that_never_answers_fails_the_probe_within_its_budget(settings, monkeypatch):
     """A Redis that takes connections but never replies (overloaded, or a network dropping
     packets) must not hold the load balancer's probe until its own timeout."""
     monkeypatch.setattr(health, "PROBE_SECONDS", 0.1)
-    with create_server(("127.0.0.1", 0)) as silent:  # listens, never reads or replies
-        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
-        settings.CHANNEL_LAYERS = {
-            "default": {"BACKEND": f"{__name__}.InMemoryLayerWithHosts", "CONFIG": {"hosts": [url]}}
-        }
+    with silent_redis() as url:
+        settings.CHANNEL_LAYERS = {"default": layer_with_hosts(url)}
         response = await AsyncClient().get("/health/")
     assert response.status_code == 503
     body = response.content.decode()

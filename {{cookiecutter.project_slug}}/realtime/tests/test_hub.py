@@ -1,16 +1,16 @@
 """The process hub (realtime/hub.py): one layer subscription per group per process."""
 
 import asyncio
-from socket import create_server
 
 import pytest
-from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from realtime import presence
 from realtime.broadcast import broadcast
 from realtime.consumers import RealtimeConsumer
 from realtime.hub import SERVICE_RESTART, get_hub, redis_addresses
+from realtime.testing.servers import layer_with_hosts, silent_redis
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db]
 
@@ -373,25 +373,12 @@ async def test_the_redis_addresses_of_a_layer_are_its_hosts_urls(settings):
     assert redis_addresses("missing") == []
 
 
-class InMemoryLayerWithHosts(InMemoryChannelLayer):
-    """The in-memory layer configured like a Redis one: the hub looks at its hosts."""
-
-    def __init__(self, hosts=(), **kwargs):
-        super().__init__(**kwargs)
-
-
 async def test_a_redis_that_stops_answering_gets_the_sockets_closed(settings):
     """A Redis of the layer that takes connections but never answers (overloaded, or a
     network dropping packets): the hub's look at it times out (5 s), so the sockets are
     closed for a reconnect instead of waiting for frames that may never come."""
-    with create_server(("127.0.0.1", 0)) as silent:  # listens, never reads or replies
-        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
-        settings.CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": f"{__name__}.InMemoryLayerWithHosts",
-                "CONFIG": {"hosts": [url]},
-            }
-        }
+    with silent_redis() as url:
+        settings.CHANNEL_LAYERS = {"default": layer_with_hosts(url)}
         settings.REALTIME = {**settings.REALTIME, "KEEPALIVE_SECONDS": 0.05}
         (socket,) = await open_sockets(RoomListener, 1)
         closed = await socket.receive_output(timeout=30)
@@ -445,12 +432,7 @@ async def test_a_redis_restarted_behind_a_proxy_closes_the_sockets(settings, own
     proxy = ReconnectingProxy(own_redis.port)
     url = await proxy.start()
     try:
-        settings.CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": f"{__name__}.InMemoryLayerWithHosts",
-                "CONFIG": {"hosts": [url]},
-            }
-        }
+        settings.CHANNEL_LAYERS = {"default": layer_with_hosts(url)}
         settings.REALTIME = {**settings.REALTIME, "KEEPALIVE_SECONDS": 0.25}
         (socket,) = await open_sockets(RoomListener, 1)
         await asyncio.sleep(1)  # the hub's first look at the Redis, and a few more
