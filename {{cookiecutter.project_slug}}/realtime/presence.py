@@ -112,6 +112,11 @@ def present_among(group: str, user_ids: list[int]) -> set[int]:
     return set(rows)
 
 
+def present_users(group: str) -> set[int]:
+    """The ids of every user in `group`: who is there and how many, in one query."""
+    return set(_fresh().filter(group=group).values_list("user_id", flat=True))
+
+
 def counts(groups: list[str]) -> dict[str, int]:
     """How many distinct users are in each of `groups` (0 for an empty one)."""
     rows = (

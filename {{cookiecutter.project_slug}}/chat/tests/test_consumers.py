@@ -220,7 +220,7 @@ async def test_each_join_costs_the_others_the_same_small_frame_however_many_are_
 async def test_a_connect_costs_a_few_queries(ws_connect, room, alice, bob):
     """Session, user, the room and whether the user was removed from it (two simple
     queries cost less than one with a subquery), presence (read, write), the missed
-    messages and the join announcement (two): a reconnect storm is as many of these
+    messages and the join announcement (one): a reconnect storm is as many of these
     as there are browsers."""
     from channels.testing import WebsocketCommunicator
     from django.db import connection
@@ -251,7 +251,7 @@ async def test_a_connect_costs_a_few_queries(ws_connect, room, alice, bob):
         await database_sync_to_async(capture.__exit__)(None, None, None)
         queries = await database_sync_to_async(lambda: capture.captured_queries)()
         await b.disconnect()
-    assert len(queries) <= 9, "\n".join(query["sql"] for query in queries)
+    assert len(queries) <= 8, "\n".join(query["sql"] for query in queries)
 
 
 async def test_the_lobby_receives_member_counts(ws_connect, room, alice, bob):

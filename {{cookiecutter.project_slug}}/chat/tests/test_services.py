@@ -6,6 +6,7 @@ import pytest
 
 from chat import services
 from chat.models import Message, Room
+from realtime import presence
 from realtime.signals import notify_user
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +26,21 @@ def test_a_resume_reads_the_missed_messages_and_their_authors_in_one_query(
         ("bob", "two"),
         ("alice", "three"),
     ]
+
+
+def test_a_presence_announcement_reads_who_is_there_and_how_many_in_one_query(
+    alice, bob, django_user_model, django_assert_num_queries
+):
+    """Every join and leave of a room is announced after this read (one per burst)."""
+    carol = django_user_model.objects.create_user("carol")
+    room = Room.objects.create(slug="lobby")
+    presence.enter(room.group_name, alice, "a1")
+    presence.enter(room.group_name, alice, "a2")  # a second tab counts once
+    presence.enter(room.group_name, bob, "b1")
+    presence.enter("chat.room.elsewhere", carol, "c1")
+    with django_assert_num_queries(1):
+        changes = services.presence_changes(room.group_name, {bob.pk: "bob", carol.pk: "carol"})
+    assert changes == (["bob"], ["carol"], 2)
 
 
 def test_a_deactivated_staff_member_can_no_longer_moderate(alice, django_user_model):
