@@ -1,11 +1,13 @@
 """The reference: the chat consumer of the Channels tutorial, as people copy it.
 
 Served by the same daphne, settings and channel layer as the generated project
-(`daphne reference:application` with this folder on PYTHONPATH), so the
-benchmark compares consumer patterns and nothing else. From
+(`daphne reference:application` with this folder on PYTHONPATH), and with the
+same garbage collector settings as its config/asgi.py, so the benchmark compares
+consumer patterns and nothing else. From
 https://channels.readthedocs.io/en/latest/tutorial/ (parts 2 and 3, async).
 """
 
+import gc
 import json
 
 import django
@@ -60,3 +62,7 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# As the generated project's config/asgi.py does (see there why).
+gc.freeze()
+gc.set_threshold(50_000, 10, 10)

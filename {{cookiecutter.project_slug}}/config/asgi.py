@@ -4,6 +4,7 @@ WebSockets to the Channels consumers.
 Serve it with daphne: `daphne config.asgi:application`.
 """
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -38,3 +39,15 @@ application = ProtocolTypeRouter(
         "channel": ChannelNameRouter(channel_routes),
     }
 )
+
+# Python's cyclic garbage collector. A process with a thousand sockets holds a few
+# hundred thousand objects, and under load the default thresholds (700, 10, 10)
+# start a full pass over all of them every few seconds, each stopping every socket
+# of the process (`make bench`, 500 sockets: 80 to 190 ms each; the steady chat's
+# p99 226 to 314 ms). Freeze what is loaded by now (it lives as long as the process)
+# out of every pass, and collect the youngest generation only once 50,000 more
+# objects exist than at its last pass: a message's short-lived objects die before
+# they are promoted, and full passes come only as the process grows (the steady
+# chat's p99 54 to 118 ms in five runs).
+gc.freeze()
+gc.set_threshold(50_000, 10, 10)
