@@ -14,12 +14,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Build the Django app first: it sets Django up, so the imports below can load models.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from accounts.tokens import TokenAuthMiddleware  # noqa: E402
 from realtime.origins import SameOriginValidator  # noqa: E402
+from realtime.sessions import SocketAuthMiddlewareStack  # noqa: E402
 
 from .routing import channel_routes, http_urlpatterns, websocket_urlpatterns  # noqa: E402
 
@@ -32,7 +32,9 @@ application = ProtocolTypeRouter(
         # Programs (bots, apps) send "Authorization: Bearer <token>" instead, which
         # no browser page can send: they skip both (accounts/tokens.py).
         "websocket": TokenAuthMiddleware(
-            sessions=SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+            sessions=SameOriginValidator(
+                SocketAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            ),
             tokens=URLRouter(websocket_urlpatterns),
         ),
         # Background jobs sent with channel_layer.send(), run by `manage.py runworker`.

@@ -17,6 +17,8 @@ names a token ("token_id") closes only the sockets that token opened
 (accounts/tokens.py: revoking a personal access token).
 """
 
+from channels.auth import AuthMiddleware
+from channels.sessions import CookieMiddleware, InstanceSessionWrapper, SessionMiddleware
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
@@ -27,6 +29,27 @@ SESSION_ENDED = 4401  # close code: the session behind this socket has ended
 # a log-out, then someone else signed in in that browser). Browsers stop retrying.
 OTHER_USER = 4409
 TOKEN_REVOKED = 4410  # close code: the access token behind this socket was revoked (do not retry)
+
+
+class SocketSessionMiddleware(SessionMiddleware):
+    """Channels' SessionMiddleware without its wrapper around every message sent.
+
+    That wrapper saves a changed session on an HTTP response and reads the session
+    (two lazy lookups) on every other message to decide so: for a WebSocket, every
+    frame, for nothing (a consumer that changes the session saves it itself, as
+    channels.auth.login() asks). The session is resolved the same way.
+    """
+
+    async def __call__(self, scope, receive, send):
+        wrapper = InstanceSessionWrapper(scope, send)
+        await wrapper.resolve_session()
+        return await self.inner(wrapper.scope, receive, send)
+
+
+def SocketAuthMiddlewareStack(inner):
+    """Channels' AuthMiddlewareStack (and named like it) for WebSockets: the same
+    layers, with SocketSessionMiddleware."""
+    return CookieMiddleware(SocketSessionMiddleware(AuthMiddleware(inner)))
 
 
 def user_group(user_id: int) -> str:

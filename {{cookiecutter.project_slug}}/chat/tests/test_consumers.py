@@ -254,6 +254,24 @@ async def test_a_connect_costs_a_few_queries(ws_connect, room, alice, bob):
     assert len(queries) <= 8, "\n".join(query["sql"] for query in queries)
 
 
+async def test_the_rooms_messages_reach_a_socket_without_reading_its_session(
+    ws_connect, room, alice, monkeypatch
+):
+    """config/asgi.py signs sockets in with realtime.sessions.SocketAuthMiddlewareStack:
+    Channels' AuthMiddlewareStack would read the session for every frame sent."""
+    from django.contrib.sessions.backends.base import SessionBase
+
+    async with ws_connect("/ws/chat/lobby/", alice) as a:
+        await drain(a)
+        reads = []
+        monkeypatch.setattr(SessionBase, "is_empty", lambda session: reads.append(session))
+        for n in range(3):
+            await database_sync_to_async(post_system_message)(room, f"note {n}")
+        texts = [(await next_frame(a, "chat.message"))["message"]["text"] for _ in range(3)]
+        assert texts == ["note 0", "note 1", "note 2"]
+        assert reads == []
+
+
 async def test_the_lobby_receives_member_counts(ws_connect, room, alice, bob):
     async with ws_connect("/ws/chat/", alice) as lobby:
         snapshot = await next_frame(lobby, "chat.rooms")

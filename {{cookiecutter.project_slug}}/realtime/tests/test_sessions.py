@@ -6,11 +6,17 @@ import pytest
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.backends.base import SessionBase
 from django.test import Client
 
-from realtime.broadcast import send_event
+from realtime.broadcast import broadcast, send_event
 from realtime.consumers import RealtimeConsumer
-from realtime.sessions import OTHER_USER, SESSION_ENDED, user_group
+from realtime.sessions import (
+    OTHER_USER,
+    SESSION_ENDED,
+    SocketAuthMiddlewareStack,
+    user_group,
+)
 from realtime.testing.fixtures import session_cookie
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -122,3 +128,21 @@ async def test_a_page_opened_for_another_user_is_closed_before_connect_runs(alic
         assert (await socket.connect())[0]
         assert (await socket.receive_json_from())["type"] == "hello"
         await socket.disconnect()
+
+
+async def test_frames_sent_to_a_signed_in_socket_never_read_its_session(alice, monkeypatch):
+    """Channels' SessionMiddleware reads the session for every message sent (to save it
+    on an HTTP response); SocketAuthMiddlewareStack hands a socket's frames straight to
+    the server, and still signs the socket in from the session."""
+    cookie = await database_sync_to_async(session_cookie)(alice)
+    socket = WebsocketCommunicator(
+        SocketAuthMiddlewareStack(Signed.as_asgi()), "/", headers=[(b"cookie", cookie.encode())]
+    )
+    assert (await socket.connect())[0]  # Signed refuses anonymous users: alice it is
+    reads = []
+    monkeypatch.setattr(SessionBase, "is_empty", lambda session: reads.append(session) or False)
+    for n in range(3):
+        await broadcast(user_group(alice.pk), "note", n=n)
+    assert [(await socket.receive_json_from(timeout=2))["n"] for _ in range(3)] == [0, 1, 2]
+    assert reads == []
+    await socket.disconnect()
