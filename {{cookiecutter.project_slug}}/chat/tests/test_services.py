@@ -28,6 +28,24 @@ def test_a_resume_reads_the_missed_messages_and_their_authors_in_one_query(
     ]
 
 
+def test_a_resume_reads_only_its_own_rooms_messages(alice):
+    lobby, other = Room.objects.create(slug="lobby"), Room.objects.create(slug="other")
+    for n in range(3):
+        Message.objects.create(room=other, author=alice, text=f"elsewhere {n}")
+        Message.objects.create(room=lobby, author=alice, text=f"here {n}")
+    missed = services.messages_after(lobby, 0)
+    assert [m["text"] for m in missed] == ["here 0", "here 1", "here 2"]
+
+
+def test_a_removal_keeps_that_user_out_of_that_room_only(alice, bob):
+    lobby, other = Room.objects.create(slug="lobby"), Room.objects.create(slug="other")
+    lobby.removed.add(bob)
+    assert services.room_for("lobby", bob) is None
+    assert services.room_for("other", bob) == other  # the same user, another room
+    assert services.room_for("lobby", alice) == lobby  # another user, the same room
+    assert services.room_for("nowhere", alice) is None
+
+
 def test_a_presence_announcement_reads_who_is_there_and_how_many_in_one_query(
     alice, bob, django_user_model, django_assert_num_queries
 ):

@@ -31,6 +31,16 @@ def test_present_among_reads_only_the_group_asked_about(alice, bob):
     assert presence.present_among("room", [alice.pk, bob.pk]) == {bob.pk}
 
 
+def test_present_users_names_everyone_in_the_group_once(alice, bob, django_user_model):
+    carol = django_user_model.objects.create_user("carol")
+    presence.enter("room", alice, "tab-1")
+    presence.enter("room", alice, "tab-2")  # a second tab, the same user
+    presence.enter("room", bob, "tab-3")
+    presence.enter("other", carol, "tab-4")
+    assert presence.present_users("room") == {alice.pk, bob.pk}
+    assert presence.present_users("empty") == set()
+
+
 def test_the_busiest_groups_count_users_not_tabs_and_break_ties_by_name(
     alice, bob, django_user_model
 ):
