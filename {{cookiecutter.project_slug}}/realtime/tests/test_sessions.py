@@ -3,7 +3,6 @@
 import asyncio
 
 import pytest
-from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.backends.base import SessionBase
@@ -30,7 +29,7 @@ class Signed(RealtimeConsumer):
 async def open_socket(user, cookie=None):
     cookie = cookie or await database_sync_to_async(session_cookie)(user)
     socket = WebsocketCommunicator(
-        AuthMiddlewareStack(Signed.as_asgi()), "/", headers=[(b"cookie", cookie.encode())]
+        SocketAuthMiddlewareStack(Signed.as_asgi()), "/", headers=[(b"cookie", cookie.encode())]
     )
     assert (await socket.connect())[0]
     return socket
@@ -43,7 +42,7 @@ async def closed_with(socket) -> int:
 
 
 async def test_anonymous_users_are_refused_before_connect_runs():
-    socket = WebsocketCommunicator(AuthMiddlewareStack(Signed.as_asgi()), "/")
+    socket = WebsocketCommunicator(SocketAuthMiddlewareStack(Signed.as_asgi()), "/")
     assert (await socket.connect())[0] is False
 
 
@@ -61,7 +60,7 @@ async def test_logging_out_closes_every_socket_of_that_user_only(alice, bob, cap
     assert "ws closed /: logged out" in [r.getMessage() for r in caplog.records]  # says why
     assert await bobs.receive_nothing(timeout=0.2)
     again = WebsocketCommunicator(
-        AuthMiddlewareStack(Signed.as_asgi()), "/", headers=[(b"cookie", cookie.encode())]
+        SocketAuthMiddlewareStack(Signed.as_asgi()), "/", headers=[(b"cookie", cookie.encode())]
     )
     assert (await again.connect())[0] is False  # the logged-out session cannot come back
     await bobs.disconnect()
@@ -115,7 +114,7 @@ async def test_a_page_opened_for_another_user_is_closed_before_connect_runs(alic
     cookie = (b"cookie", (await database_sync_to_async(session_cookie)(alice)).encode())
     for page_user in (bob.pk, "not-an-id"):
         socket = WebsocketCommunicator(
-            AuthMiddlewareStack(Greeting.as_asgi()), f"/?user={page_user}", headers=[cookie]
+            SocketAuthMiddlewareStack(Greeting.as_asgi()), f"/?user={page_user}", headers=[cookie]
         )
         assert (await socket.connect())[0]  # accepted only to say why it closes
         assert await closed_with(socket) == OTHER_USER  # and no "hello": connect() never ran
@@ -123,7 +122,7 @@ async def test_a_page_opened_for_another_user_is_closed_before_connect_runs(alic
     assert refused == ["ws refused / user=alice: the page is another user's"] * 2
     for path in (f"/?user={alice.pk}", "/"):  # her own page; a program that names nobody
         socket = WebsocketCommunicator(
-            AuthMiddlewareStack(Greeting.as_asgi()), path, headers=[cookie]
+            SocketAuthMiddlewareStack(Greeting.as_asgi()), path, headers=[cookie]
         )
         assert (await socket.connect())[0]
         assert (await socket.receive_json_from())["type"] == "hello"
